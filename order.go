@@ -1,0 +1,143 @@
+// Package ccpor holds the registry's domain: protective orders, the people
+// in them, their terms and lifecycle, and the rules that decide whether an
+// order as entered is valid. It does no I/O; store, index, matching and api
+// build on it.
+package ccpor
+
+import (
+	"context"
+	"time"
+)
+
+// OrderType is one of the eight kinds of protective order the registry holds.
+type OrderType string
+
+// The eight order types (domain.md §1).
+const (
+	OrderDV  OrderType = "DV"  // domestic violence, Family Code 6200 et seq.
+	OrderCPO OrderType = "CPO" // criminal protective order, Penal Code 136.2
+	OrderCH  OrderType = "CH"  // civil harassment, CCP 527.6
+	OrderEA  OrderType = "EA"  // elder or dependent adult abuse, WIC 15657.03
+	OrderJV  OrderType = "JV"  // juvenile, WIC 213.5
+	OrderSV  OrderType = "SV"  // school violence prevention, CCP 527.85
+	OrderWV  OrderType = "WV"  // workplace violence, CCP 527.8
+	OrderEPO OrderType = "EPO" // emergency protective order, Family Code 6240
+)
+
+// OrderTypes lists every order type in a stable order.
+var OrderTypes = []OrderType{OrderDV, OrderCPO, OrderCH, OrderEA, OrderJV, OrderSV, OrderWV, OrderEPO}
+
+// Phase is where an order stands in its case: an emergency order made on an
+// officer's call, a temporary (ex parte) order pending a hearing, or an
+// order made after a hearing.
+type Phase string
+
+// The phases of an order.
+const (
+	PhaseEmergency    Phase = "emergency"
+	PhaseTemporary    Phase = "temporary"
+	PhaseAfterHearing Phase = "after_hearing"
+)
+
+// Division is the court division that issued an order.
+type Division string
+
+// Court divisions.
+const (
+	DivisionFamily   Division = "family"
+	DivisionCriminal Division = "criminal"
+	DivisionCivil    Division = "civil"
+	DivisionJuvenile Division = "juvenile"
+	DivisionProbate  Division = "probate"
+)
+
+// Status is whether an order is in effect. It is derived from the dates and
+// any termination each time it is read, so it is never stale.
+type Status string
+
+// Order statuses.
+const (
+	StatusActive     Status = "active"
+	StatusExpired    Status = "expired"
+	StatusTerminated Status = "terminated"
+)
+
+// Brady is the NCIC Brady indicator: whether the order disqualifies the
+// restrained person from firearms under 18 USC 922(g)(8).
+type Brady string
+
+// Brady indicator values.
+const (
+	BradyYes     Brady = "Y"
+	BradyNo      Brady = "N"
+	BradyUnknown Brady = "U"
+)
+
+// Order is one protective order as issued, and its current state. Fields
+// marked read-only are computed by the registry and ignored on input.
+type Order struct {
+	ID         string    `json:"id"` // UUID; assigned when absent
+	Type       OrderType `json:"type"`
+	Phase      Phase     `json:"phase"`
+	Form       string    `json:"form"` // Judicial Council form, e.g. DV-130
+	County     string    `json:"county"`
+	Division   Division  `json:"division,omitempty"`
+	Court      string    `json:"court,omitempty"` // courthouse or department
+	CaseNumber string    `json:"case_number"`
+	IssuedOn   Date      `json:"issued_on"`
+	// ExpiresAt is the last day the order is in effect; it ends at midnight
+	// after that day. Computed when the law fixes it (EPO, blank DV/JV/CPO).
+	ExpiresAt Date `json:"expires_at,omitzero"`
+	// PreviousOrderID links an order to the one it follows in the same case
+	// (temporary order → order after hearing → renewal).
+	PreviousOrderID string       `json:"previous_order_id,omitempty"`
+	Terminated      *Termination `json:"terminated,omitempty"`
+	Service         Service      `json:"service"`
+	Restrained      Person       `json:"restrained"`
+	Protected       []Party      `json:"protected"`
+	Terms           Terms        `json:"terms"`
+	Brady           Brady        `json:"brady,omitempty"`
+	Notes           string       `json:"notes,omitempty"`
+
+	Status   Status    `json:"status"`             // read-only
+	Version  int       `json:"version,omitempty"`  // read-only; bumps on every change
+	Warnings []string  `json:"warnings,omitempty"` // read-only: missing descriptors, assumed dates
+	History  []Version `json:"history,omitempty"`  // read-only
+}
+
+// Termination records that a court ended an order before its expiry.
+type Termination struct {
+	On     Date   `json:"on"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Version is one entry of an order's history. Versions are appended, never
+// rewritten: an order's past states stay readable.
+type Version struct {
+	Version int       `json:"version"`
+	Action  string    `json:"action"` // create, import, modify, terminate, service
+	At      time.Time `json:"at"`
+	By      string    `json:"by"`
+	Reason  string    `json:"reason,omitempty"`
+}
+
+// StatusAt returns the order's status on the given instant.
+func (o *Order) StatusAt(now time.Time) Status {
+	today := DateOf(now)
+	if o.Terminated != nil && !o.Terminated.On.After(today) {
+		return StatusTerminated
+	}
+	if !o.ExpiresAt.IsZero() && o.ExpiresAt.Before(today) {
+		return StatusExpired
+	}
+	return StatusActive
+}
+
+// OrderService is the system of record for orders.
+type OrderService interface {
+	// FindOrderByID returns the order with its history, or ENotFound.
+	FindOrderByID(ctx context.Context, id string) (*Order, error)
+	// CreateOrder stores a prepared order (see Order.Prepare) and assigns
+	// its ID when empty. It returns EConflict when the ID exists.
+	CreateOrder(ctx context.Context, o *Order) error
+}

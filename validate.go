@@ -1,0 +1,334 @@
+package ccpor
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Limits on free text, so one order cannot carry a novel.
+const (
+	maxNameLen   = 100
+	maxTextLen   = 10000
+	maxProtected = 50
+	oldestAge    = 120
+)
+
+// Prepare normalises an order as entered, fills in what the law computes
+// (form, division, expiry, Brady indicator, minors, status) and checks it.
+// It returns an *Error with code EInvalid naming every problem found, and
+// records missing descriptors in o.Warnings without refusing the order.
+// now is the instant of entry; dates are judged in California.
+func (o *Order) Prepare(now time.Time) error {
+	v := validator{today: DateOf(now)}
+	o.Warnings = nil
+	o.normalize()
+
+	r, ok := TypeRules[o.Type]
+	if !ok {
+		v.add("type", "unknown order type %q: use one of %s", o.Type, joinTypes())
+	} else {
+		v.checkPhaseAndForm(o, r)
+		v.checkDivision(o, r)
+	}
+	if o.County == "" {
+		v.add("county", "the county is required")
+	} else if c, ok := CanonicalCounty(o.County); !ok {
+		v.add("county", "%q is not a California county", o.County)
+	} else {
+		o.County = c
+	}
+	if o.CaseNumber == "" {
+		v.add("case_number", "the case number is required")
+	}
+	v.limit("case_number", o.CaseNumber, maxNameLen)
+	v.limit("notes", o.Notes, maxTextLen)
+	v.limit("court", o.Court, maxNameLen)
+
+	switch {
+	case o.IssuedOn.IsZero():
+		v.add("issued_on", "the issue date is required")
+	case o.IssuedOn.After(v.today):
+		v.add("issued_on", "issue date %s is in the future", o.IssuedOn)
+	case ok && v.phaseOK:
+		w, p := o.expiry(r)
+		o.Warnings = append(o.Warnings, w...)
+		v.problems = append(v.problems, p...)
+	}
+	if o.Terminated != nil {
+		switch {
+		case o.Terminated.On.IsZero():
+			v.add("terminated.on", "the termination date is required")
+		case !o.IssuedOn.IsZero() && o.Terminated.On.Before(o.IssuedOn):
+			v.add("terminated.on", "termination %s is before the issue date %s", o.Terminated.On, o.IssuedOn)
+		}
+	}
+
+	v.checkPerson("restrained", &o.Restrained, o.IssuedOn)
+	o.warnMissingDescriptors()
+	if len(o.Protected) == 0 {
+		v.add("protected", "at least one protected person is required")
+	} else if len(o.Protected) > maxProtected {
+		v.add("protected", "at most %d protected persons", maxProtected)
+	}
+	for i := range o.Protected {
+		p := &o.Protected[i]
+		v.checkPerson(fmt.Sprintf("protected[%d]", i), &p.Person, o.IssuedOn)
+		v.limit(fmt.Sprintf("protected[%d].relationship", i), p.Relationship, maxNameLen)
+		if age, known := p.AgeOn(o.IssuedOn); known && age < 18 {
+			p.Minor = true
+		}
+	}
+	v.checkTerms(&o.Terms)
+	v.checkService(&o.Service)
+	o.checkBrady(&v)
+
+	if len(v.problems) > 0 {
+		return &Error{Code: EInvalid, Message: "The order is not valid.", Problems: v.problems}
+	}
+	o.Status = o.StatusAt(now)
+	return nil
+}
+
+type validator struct {
+	today    Date
+	problems []FieldProblem
+	phaseOK  bool
+}
+
+func (v *validator) add(field, format string, args ...any) {
+	v.problems = append(v.problems, FieldProblem{Field: field, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) limit(field, s string, n int) {
+	if len(s) > n {
+		v.add(field, "longer than %d characters", n)
+	}
+}
+
+func (v *validator) checkPhaseAndForm(o *Order, r TypeRule) {
+	if o.Form != "" {
+		p, ok := r.phaseOfForm(o.Form)
+		switch {
+		case !ok:
+			v.add("form", "form %s does not belong to a %s order: use %s", o.Form, o.Type, strings.Join(r.allForms(), ", "))
+			return
+		case o.Phase == "":
+			o.Phase = p
+		case o.Type != OrderCPO && o.Phase != p:
+			v.add("form", "form %s is a %s form, but the phase is %s", o.Form, p, o.Phase)
+			return
+		}
+	}
+	if o.Phase == "" && o.Type == OrderEPO {
+		o.Phase = PhaseEmergency
+	}
+	forms, ok := r.Forms[o.Phase]
+	if !ok {
+		if o.Phase == "" {
+			v.add("phase", "the phase is required (emergency, temporary or after_hearing)")
+		} else {
+			v.add("phase", "a %s order cannot be in phase %q", o.Type, o.Phase)
+		}
+		return
+	}
+	if o.Form == "" {
+		o.Form = forms[0]
+	}
+	v.phaseOK = true
+}
+
+func (v *validator) checkDivision(o *Order, r TypeRule) {
+	if len(r.Divisions) == 0 {
+		return
+	}
+	if o.Division == "" {
+		o.Division = r.Divisions[0]
+	} else if !slices.Contains(r.Divisions, o.Division) {
+		v.add("division", "a %s order is not issued by the %s division", o.Type, o.Division)
+	}
+}
+
+func (v *validator) checkPerson(field string, p *Person, issued Date) {
+	if p.First == "" {
+		v.add(field+".first", "the first name is required (write NFN when the person has none)")
+	}
+	if p.Last == "" {
+		v.add(field+".last", "the last name is required")
+	}
+	for _, n := range []struct{ name, val string }{{"first", p.First}, {"middle", p.Middle}, {"last", p.Last}, {"suffix", p.Suffix}} {
+		v.limit(field+"."+n.name, n.val, maxNameLen)
+	}
+	for i, a := range p.Aliases {
+		v.limit(fmt.Sprintf("%s.aliases[%d]", field, i), a, maxNameLen)
+	}
+	if !p.DOB.IsZero() {
+		switch {
+		case p.DOB.After(v.today):
+			v.add(field+".dob", "birth date %s is in the future", p.DOB)
+		case !issued.IsZero() && p.DOB.After(issued):
+			v.add(field+".dob", "birth date %s is after the issue date %s", p.DOB, issued)
+		case p.DOB.Year() < v.today.Year()-oldestAge:
+			v.add(field+".dob", "birth date %s would make the person older than %d", p.DOB, oldestAge)
+		}
+		if p.BirthYear != 0 && p.BirthYear != p.DOB.Year() {
+			v.add(field+".birth_year", "birth year %d does not match the birth date %s", p.BirthYear, p.DOB)
+		}
+	}
+	if p.BirthYear != 0 && (p.BirthYear > v.today.Year() || p.BirthYear < v.today.Year()-oldestAge) {
+		v.add(field+".birth_year", "birth year %d is not plausible", p.BirthYear)
+	}
+	if p.Age < 0 || p.Age > oldestAge {
+		v.add(field+".age", "age %d is not plausible", p.Age)
+	}
+	if p.Sex != "" && SexCodes[p.Sex] == "" {
+		v.add(field+".sex", "sex %q: use M, F or X", p.Sex)
+	}
+	if p.Race != "" && RaceCodes[p.Race] == "" {
+		v.add(field+".race", "race %q is not a California DOJ race code", p.Race)
+	}
+	if p.HeightIn != 0 && (p.HeightIn < 12 || p.HeightIn > 108) {
+		v.add(field+".height_in", "height %d inches is not plausible", p.HeightIn)
+	}
+	if p.WeightLb != 0 && (p.WeightLb < 2 || p.WeightLb > 1500) {
+		v.add(field+".weight_lb", "weight %d lb is not plausible", p.WeightLb)
+	}
+	v.limit(field+".hair", p.Hair, 10)
+	v.limit(field+".eyes", p.Eyes, 10)
+}
+
+func (v *validator) checkTerms(t *Terms) {
+	if t.NoContact && t.PeacefulContact {
+		v.add("terms", "an order cannot both forbid contact and allow peaceful contact")
+	}
+	if t.StayAwayYards < 0 || t.StayAwayYards > 10000 {
+		v.add("terms.stay_away_yards", "stay-away distance %d yards is not plausible", t.StayAwayYards)
+	}
+	oneOf := func(field string, vals []string, allowed []string) {
+		for _, x := range vals {
+			if !slices.Contains(allowed, x) {
+				v.add(field, "%q: use one of %s", x, strings.Join(allowed, ", "))
+			}
+		}
+	}
+	oneOf("terms.contact_exceptions", t.ContactExceptions, ContactExceptions)
+	oneOf("terms.stay_away_places", t.StayAwayPlaces, StayAwayPlaces)
+	if t.Custody != "" {
+		oneOf("terms.custody", []string{t.Custody}, CustodyValues)
+	}
+	if t.Visitation != "" {
+		oneOf("terms.visitation", []string{t.Visitation}, VisitationValues)
+	}
+	v.limit("terms.other", t.Other, maxTextLen)
+}
+
+func (v *validator) checkService(s *Service) {
+	if s.Status == "" {
+		s.Status = ServiceUnknown
+	}
+	if !slices.Contains(ServiceStatuses, s.Status) {
+		v.add("service.status", "unknown service status %q", s.Status)
+	}
+	if s.ServedAt != nil && DateOf(*s.ServedAt).After(v.today) {
+		v.add("service.served_at", "service time %s is in the future", s.ServedAt.Format(time.RFC3339))
+	}
+	for _, f := range []struct{ name, val string }{{"served_by", s.ServedBy}, {"agency", s.Agency}, {"location", s.Location}} {
+		v.limit("service."+f.name, f.val, maxNameLen)
+	}
+	v.limit("service.notes", s.Notes, maxTextLen)
+}
+
+// checkBrady fills the Brady indicator when absent. The federal bar needs
+// an order made after a hearing with notice (18 USC 922(g)(8)), so ex parte
+// and emergency orders are N; after a hearing it depends on findings the
+// registry cannot see, so it is U unless the court said.
+func (o *Order) checkBrady(v *validator) {
+	switch o.Brady {
+	case "":
+		if o.Phase == PhaseAfterHearing {
+			o.Brady = BradyUnknown
+		} else {
+			o.Brady = BradyNo
+		}
+	case BradyYes, BradyNo, BradyUnknown:
+		if o.Brady == BradyYes && o.Phase != PhaseAfterHearing {
+			v.add("brady", "only an order made after a hearing can carry the federal firearm bar (18 USC 922(g)(8))")
+		}
+	default:
+		v.add("brady", "use Y, N or U")
+	}
+}
+
+func (o *Order) warnMissingDescriptors() {
+	p := &o.Restrained
+	var missing []string
+	if p.DOB.IsZero() && p.BirthYear == 0 && p.Age == 0 {
+		missing = append(missing, "birth date or age")
+	}
+	if p.Sex == "" {
+		missing = append(missing, "sex")
+	}
+	if p.Race == "" {
+		missing = append(missing, "race")
+	}
+	if len(missing) > 0 {
+		o.Warnings = append(o.Warnings, "restrained person's "+strings.Join(missing, ", ")+" not given: the order stands (Family Code 6385(b)), but law enforcement needs them to identify the person")
+	}
+}
+
+// AgeOn returns the person's age in whole years on d, and whether it is
+// known: from the birth date, else the stated age (an estimate at the issue
+// date), else the birth year (possibly a year high).
+func (p *Person) AgeOn(d Date) (int, bool) {
+	switch {
+	case !p.DOB.IsZero():
+		age := d.Year() - p.DOB.Year()
+		if d.Month() < p.DOB.Month() || (d.Month() == p.DOB.Month() && d.Day() < p.DOB.Day()) {
+			age--
+		}
+		return age, true
+	case p.Age != 0:
+		return p.Age, true
+	case p.BirthYear != 0:
+		return d.Year() - p.BirthYear, true
+	}
+	return 0, false
+}
+
+func (o *Order) normalize() {
+	trim := func(s *string) { *s = strings.Join(strings.Fields(*s), " ") }
+	upper := func(s *string) { trim(s); *s = strings.ToUpper(*s) }
+	upper((*string)(&o.Type))
+	trim((*string)(&o.Phase))
+	upper(&o.Form)
+	trim(&o.County)
+	trim((*string)(&o.Division))
+	trim(&o.Court)
+	upper(&o.CaseNumber)
+	upper((*string)(&o.Brady))
+	o.Notes = strings.TrimSpace(o.Notes)
+	normPerson := func(p *Person) {
+		for _, s := range []*string{&p.First, &p.Middle, &p.Last, &p.Suffix} {
+			trim(s)
+		}
+		for _, s := range []*string{&p.Sex, &p.Race, &p.Hair, &p.Eyes} {
+			upper(s)
+		}
+		for i := range p.Aliases {
+			trim(&p.Aliases[i])
+		}
+	}
+	normPerson(&o.Restrained)
+	for i := range o.Protected {
+		normPerson(&o.Protected[i].Person)
+	}
+}
+
+func joinTypes() string {
+	s := make([]string, len(OrderTypes))
+	for i, t := range OrderTypes {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
