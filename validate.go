@@ -25,6 +25,9 @@ func (o *Order) Prepare(now time.Time) error {
 	o.Warnings = nil
 	o.normalize()
 
+	if o.ID != "" && !isUUID(o.ID) {
+		v.add("id", "%q is not a UUID", o.ID)
+	}
 	r, ok := TypeRules[o.Type]
 	if !ok {
 		v.add("type", "unknown order type %q: use one of %s", o.Type, joinTypes())
@@ -331,4 +334,24 @@ func joinTypes() string {
 		s[i] = string(t)
 	}
 	return strings.Join(s, ", ")
+}
+
+// isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/ccpor/ccpor"
+	"github.com/gin-gonic/gin"
+)
+
+// codes maps each domain error code to its HTTP status, in one place.
+var codes = map[string]int{
+	ccpor.EInvalid:      http.StatusBadRequest,
+	ccpor.ENotFound:     http.StatusNotFound,
+	ccpor.EConflict:     http.StatusConflict,
+	ccpor.EUnauthorized: http.StatusUnauthorized,
+	ccpor.EForbidden:    http.StatusForbidden,
+	ccpor.EUnavailable:  http.StatusServiceUnavailable,
+	ccpor.EInternal:     http.StatusInternalServerError,
+}
+
+// Problem is an RFC 9457 problem detail, with the fields of the input that
+// were wrong.
+type Problem struct {
+	Type     string               `json:"type"`
+	Title    string               `json:"title"`
+	Status   int                  `json:"status"`
+	Detail   string               `json:"detail,omitempty"`
+	Instance string               `json:"instance,omitempty"`
+	Errors   []ccpor.FieldProblem `json:"errors,omitempty"`
+}
+
+// wrap adapts a handler that returns an error: the error becomes a
+// problem+json answer.
+func (s *Server) wrap(h func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.writeError(c, err)
+		}
+	}
+}
+
+func (s *Server) writeError(c *gin.Context, err error) {
+	code := ccpor.ErrorCode(err)
+	if code == ccpor.EInternal {
+		// Only internal errors are logged: the others are the user's, and
+		// the answer tells them.
+		s.Logger.Error("internal error", "err", err, "path", c.Request.URL.Path)
+	}
+	status, ok := codes[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	var problems []ccpor.FieldProblem
+	var e *ccpor.Error
+	if errors.As(err, &e) {
+		problems = e.Problems
+	}
+	if status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="ccpor"`)
+	}
+	s.writeProblem(c, status, code, ccpor.ErrorMessage(err), problems)
+}
+
+func (s *Server) writeProblem(c *gin.Context, status int, code, detail string, problems []ccpor.FieldProblem) {
+	c.Header("Content-Type", "application/problem+json")
+	c.JSON(status, Problem{
+		Type:     "urn:ccpor:problem:" + code,
+		Title:    http.StatusText(status),
+		Status:   status,
+		Detail:   detail,
+		Instance: c.Request.URL.Path,
+		Errors:   problems,
+	})
+}

@@ -1,0 +1,126 @@
+// Package api is the registry's HTTP interface: gin routes, bearer-token
+// authentication, audit of every read and change, errors as RFC 9457
+// problem+json, Prometheus metrics and the OpenAPI document.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ccpor/ccpor"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// OpenAPI is the API's OpenAPI 3 document, served at /openapi.yaml.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// maxBodyBytes caps a request body: an order is a few kilobytes.
+const maxBodyBytes = 1 << 20
+
+// Auditor records who read or changed what.
+type Auditor interface {
+	Audit(ctx context.Context, action, orderID string, detail any) error
+}
+
+// Server serves the API. Its services are fields so that wiring stays
+// explicit (cmd/ccpor) and tests can run it on a real database.
+type Server struct {
+	Orders ccpor.OrderService
+	Users  ccpor.UserService
+	Audit  Auditor
+	// Ready reports whether the server can answer: database reachable
+	// (and, later, the index caught up).
+	Ready  func(ctx context.Context) error
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	metrics  *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// NewServer returns a server with its metrics registered; fill in the
+// service fields before calling Handler.
+func NewServer(logger *slog.Logger) *Server {
+	s := &Server{Now: time.Now, Logger: logger, metrics: prometheus.NewRegistry()}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ccpor_http_requests_total", Help: "HTTP requests by route and status.",
+	}, []string{"method", "route", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "ccpor_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"method", "route"})
+	s.metrics.MustRegister(s.requests, s.latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return s
+}
+
+// Handler returns the HTTP handler with every route.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recover, s.observe)
+	r.NoRoute(func(c *gin.Context) {
+		s.writeError(c, ccpor.Errorf(ccpor.ENotFound, "No such endpoint: %s %s.", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		s.writeProblem(c, http.StatusMethodNotAllowed, "method_not_allowed", "Method "+c.Request.Method+" is not allowed here.", nil)
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.wrap(s.handleReady))
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})))
+	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", OpenAPI) })
+
+	v1 := r.Group("/api/v1", s.authenticate)
+	s.registerOrderRoutes(v1)
+	return r
+}
+
+func (s *Server) handleReady(c *gin.Context) error {
+	if err := s.Ready(c.Request.Context()); err != nil {
+		s.Logger.Warn("not ready", "err", err)
+		return ccpor.Errorf(ccpor.EUnavailable, "Not ready: %v.", err)
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	return nil
+}
+
+// observe records each request's latency and status, and logs it.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := c.Writer.Status()
+	elapsed := time.Since(start)
+	s.requests.WithLabelValues(c.Request.Method, route, http.StatusText(status)).Inc()
+	s.latency.WithLabelValues(c.Request.Method, route).Observe(elapsed.Seconds())
+	// The path is logged, never the body: bodies carry names and birth
+	// dates, which is why searches are POSTs.
+	s.Logger.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", status, "ms", float64(elapsed.Microseconds())/1000)
+}
+
+// recover turns a panic into a logged 500 problem.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.Logger.Error("panic", "panic", p, "path", c.Request.URL.Path)
+			s.writeError(c, ccpor.Errorf(ccpor.EInternal, "Internal error."))
+			c.Abort()
+		}
+	}()
+	c.Next()
+}

@@ -1,0 +1,45 @@
+package ccpor
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ParseOrder decodes one order from JSON, strictly: unknown fields are
+// refused (a misspelt "expire_at" would otherwise vanish), and so is
+// anything after the object. It returns an *Error with code EInvalid that
+// says where the input went wrong. The order still needs Prepare.
+func ParseOrder(data []byte) (*Order, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var o Order
+	if err := dec.Decode(&o); err != nil {
+		return nil, jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, Errorf(EInvalid, "Not a valid order: unexpected data after the JSON object.")
+	}
+	return &o, nil
+}
+
+func jsonError(err error) *Error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return Errorf(EInvalid, "Not a valid order: the body is empty.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return Errorf(EInvalid, "Not a valid order: the JSON ends too early.")
+	case errors.As(err, &syn):
+		return Errorf(EInvalid, "Not a valid order: broken JSON at byte %d: %v.", syn.Offset, syn)
+	case errors.As(err, &typ):
+		return &Error{Code: EInvalid, Message: "Not a valid order.",
+			Problems: []FieldProblem{{Field: typ.Field, Detail: fmt.Sprintf("expected %s, got JSON %s", typ.Type, typ.Value)}}}
+	}
+	// Unknown fields and the Date type's own messages ("2023-02-29" is not
+	// a real date) come as plain errors that already read well.
+	return Errorf(EInvalid, "Not a valid order: %v.", err)
+}
