@@ -42,6 +42,9 @@ const (
 // Division is the court division that issued an order.
 type Division string
 
+// Divisions lists every division.
+var Divisions = []Division{DivisionFamily, DivisionCriminal, DivisionCivil, DivisionJuvenile, DivisionProbate}
+
 // Court divisions.
 const (
 	DivisionFamily   Division = "family"
@@ -88,6 +91,9 @@ type Order struct {
 	// ExpiresAt is the last day the order is in effect; it ends at midnight
 	// after that day. Computed when the law fixes it (EPO, blank DV/JV/CPO).
 	ExpiresAt Date `json:"expires_at,omitzero"`
+	// Permanent marks a renewed DV order with no end (Family Code
+	// 6345(a)); ExpiresAt is then empty.
+	Permanent bool `json:"permanent,omitempty"`
 	// PreviousOrderID links an order to the one it follows in the same case
 	// (temporary order → order after hearing → renewal).
 	PreviousOrderID string       `json:"previous_order_id,omitempty"`
@@ -127,7 +133,7 @@ func (o *Order) StatusAt(now time.Time) Status {
 	if o.Terminated != nil && !o.Terminated.On.After(today) {
 		return StatusTerminated
 	}
-	if !o.ExpiresAt.IsZero() && o.ExpiresAt.Before(today) {
+	if !o.Permanent && !o.ExpiresAt.IsZero() && o.ExpiresAt.Before(today) {
 		return StatusExpired
 	}
 	return StatusActive

@@ -3,6 +3,7 @@ package ccpor
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // TypeRule is what the law fixes for one order type: its Judicial Council
@@ -80,15 +81,21 @@ var TypeRules = map[OrderType]TypeRule{
 	},
 }
 
-// phaseOfForm returns the phase a form belongs to within an order type.
-func (r TypeRule) phaseOfForm(form string) (Phase, bool) {
+// phasesOfForm returns the phases a form serves within an order type
+// (the CR-160 serves both a pretrial and a post-conviction CPO).
+func (r TypeRule) phasesOfForm(form string) []Phase {
+	var phases []Phase
 	for _, p := range []Phase{PhaseEmergency, PhaseTemporary, PhaseAfterHearing} {
 		if slices.Contains(r.Forms[p], form) {
-			return p, true
+			phases = append(phases, p)
 		}
 	}
-	return "", false
+	return phases
 }
+
+// isRenewal reports whether form is a renewal order (DV-730, CH-730,
+// EA-730): renewals extend an order after hearing.
+func isRenewal(form string) bool { return strings.HasSuffix(form, "-730") }
 
 func (r TypeRule) allForms() []string {
 	var all []string
@@ -123,6 +130,10 @@ func (o *Order) expiry(r TypeRule) (warnings []string, problems []FieldProblem) 
 		problems = append(problems, FieldProblem{"expires_at", fmt.Sprintf(format, args...)})
 	}
 	issued, given := o.IssuedOn, o.ExpiresAt
+	if o.Permanent && o.Phase != PhaseAfterHearing {
+		problems = append(problems, FieldProblem{"permanent", "only a renewed order after hearing can be permanent"})
+		return
+	}
 	if !given.IsZero() && given.Before(issued) {
 		bad("expiry %s is before the issue date %s", given, issued)
 		return
@@ -151,6 +162,22 @@ func (o *Order) expiry(r TypeRule) (warnings []string, problems []FieldProblem) 
 		}
 	case PhaseAfterHearing:
 		max := issued.AddYears(r.MaxYears)
+		if o.Permanent {
+			if o.Type != OrderDV || !isRenewal(o.Form) {
+				problems = append(problems, FieldProblem{"permanent", "only a renewed domestic violence order (DV-730) can be permanent (Family Code 6345(a))"})
+			} else if !given.IsZero() {
+				bad("a permanent order has no expiry date")
+			}
+			return
+		}
+		if o.Type == OrderDV && isRenewal(o.Form) {
+			// A DV renewal runs "five or more years, or permanently"
+			// (Family Code 6345(a)): no cap, and no default either.
+			if given.IsZero() {
+				bad("a renewed DV order must state its expiry date or be marked permanent")
+			}
+			return
+		}
 		if given.IsZero() {
 			if r.BlankYears == 0 {
 				bad("an after-hearing %s order must state its expiry date (at most %d years)", o.Type, r.MaxYears)

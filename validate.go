@@ -65,6 +65,8 @@ func (o *Order) Prepare(now time.Time) error {
 			v.add("terminated.on", "the termination date is required")
 		case !o.IssuedOn.IsZero() && o.Terminated.On.Before(o.IssuedOn):
 			v.add("terminated.on", "termination %s is before the issue date %s", o.Terminated.On, o.IssuedOn)
+		case o.Terminated.On.After(v.today):
+			v.add("terminated.on", "termination %s is in the future", o.Terminated.On)
 		}
 	}
 
@@ -85,6 +87,9 @@ func (o *Order) Prepare(now time.Time) error {
 	}
 	v.checkTerms(&o.Terms)
 	v.checkService(&o.Service)
+	if s := o.Service.ServedAt; s != nil && !o.IssuedOn.IsZero() && DateOf(*s).Before(o.IssuedOn) {
+		v.add("service.served_at", "served %s, before the order was issued on %s", DateOf(*s), o.IssuedOn)
+	}
 	o.checkBrady(&v)
 
 	if len(v.problems) > 0 {
@@ -112,15 +117,15 @@ func (v *validator) limit(field, s string, n int) {
 
 func (v *validator) checkPhaseAndForm(o *Order, r TypeRule) {
 	if o.Form != "" {
-		p, ok := r.phaseOfForm(o.Form)
+		phases := r.phasesOfForm(o.Form)
 		switch {
-		case !ok:
+		case len(phases) == 0:
 			v.add("form", "form %s does not belong to a %s order: use %s", o.Form, o.Type, strings.Join(r.allForms(), ", "))
 			return
-		case o.Phase == "":
-			o.Phase = p
-		case o.Type != OrderCPO && o.Phase != p:
-			v.add("form", "form %s is a %s form, but the phase is %s", o.Form, p, o.Phase)
+		case o.Phase == "" && len(phases) == 1:
+			o.Phase = phases[0]
+		case o.Phase != "" && !slices.Contains(phases, o.Phase):
+			v.add("form", "form %s is a %s form, but the phase is %s", o.Form, phases[0], o.Phase)
 			return
 		}
 	}
@@ -143,6 +148,10 @@ func (v *validator) checkPhaseAndForm(o *Order, r TypeRule) {
 }
 
 func (v *validator) checkDivision(o *Order, r TypeRule) {
+	if o.Division != "" && !slices.Contains(Divisions, o.Division) {
+		v.add("division", "unknown division %q", o.Division)
+		return
+	}
 	if len(r.Divisions) == 0 {
 		return
 	}
