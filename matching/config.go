@@ -1,0 +1,163 @@
+package matching
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// Default thresholds on the match probability.
+const (
+	// DefaultMatch is the probability at or above which a pair is called the
+	// same person: an intake is held as a duplicate, a search hit is shown
+	// as this person.
+	DefaultMatch = 0.9
+	// DefaultPossible is the probability at or above which a pair is shown
+	// to a clerk or judge for review.
+	DefaultPossible = 0.2
+	// DefaultAgeTolerance is how many years an age estimate may be off. The
+	// CLETS-001 form lets a petitioner estimate the restrained person's age.
+	DefaultAgeTolerance = 4
+)
+
+// Prob is one outcome level's m-probability (how often the level is seen
+// when the records are the same person) and u-probability (when they are
+// not), both conditional on the field being present on both records. Its
+// weight is log2(M/U) bits.
+type Prob struct {
+	M float64 `json:"m"`
+	U float64 `json:"u"`
+	// Source says where the numbers come from: "em" (fitted without labels),
+	// "labels" (fitted from labelled pairs), "derived" (from EM match
+	// probabilities on degraded copies of the data) or "prior" (the
+	// documented starting value, for levels no training data exercised).
+	Source string `json:"source,omitempty"`
+}
+
+// Weight returns log2(M/U), the evidence the level adds, in bits.
+func (p Prob) Weight() float64 { return math.Log2(p.M / p.U) }
+
+// Table holds a Prob for each field and level.
+type Table map[string]map[string]Prob
+
+// Config is everything the scorer needs. Build one with DefaultConfig or
+// NewConfig; thresholds and AgeTolerance may be changed freely, but a
+// changed Table must go through NewConfig again (its weights are cached).
+// No package state is read at scoring time.
+type Config struct {
+	// Table gives the m- and u-probabilities of every field and level.
+	Table Table
+	// Prior is the probability that two candidate records are the same
+	// person before any field is compared.
+	Prior float64
+	// Match and Possible are the thresholds of Result.Level.
+	Match, Possible float64
+	// AgeTolerance is how many years an age estimate may be off.
+	AgeTolerance int
+
+	w [numFields]map[string]float64 // cached weights, built by compile
+}
+
+// weightsJSON is the table fitted by TestRefitWeights (see fit_test.go).
+//
+//go:embed data/weights.json
+var weightsJSON []byte
+
+// fitted is the serialised form of a fitted model.
+type fitted struct {
+	Prior  float64 `json:"prior"`
+	Fields Table   `json:"fields"`
+	Note   string  `json:"note,omitempty"`
+}
+
+// DefaultConfig returns the fitted weights shipped with the package and the
+// default thresholds.
+func DefaultConfig() Config {
+	var f fitted
+	if err := json.Unmarshal(weightsJSON, &f); err != nil {
+		panic(fmt.Sprintf("matching: embedded weights.json: %v", err)) // a build fault
+	}
+	return NewConfig(f.Fields, f.Prior)
+}
+
+// NewConfig returns a Config with the given table and prior and the default
+// thresholds. Levels missing from t take their starting values.
+func NewConfig(t Table, prior float64) Config {
+	full := StartTable()
+	for f, levels := range t {
+		for l, p := range levels {
+			if full[f] == nil {
+				full[f] = map[string]Prob{}
+			}
+			full[f][l] = p
+		}
+	}
+	c := Config{Table: full, Prior: prior, Match: DefaultMatch, Possible: DefaultPossible, AgeTolerance: DefaultAgeTolerance}
+	c.compile()
+	return c
+}
+
+// compile caches the weights of the table.
+func (c *Config) compile() {
+	for i, f := range fields {
+		c.w[i] = map[string]float64{}
+		for l, p := range c.Table[f] {
+			c.w[i][l] = p.Weight()
+		}
+	}
+}
+
+// weight returns the bits of one field's outcome; Missing and unknown
+// levels weigh zero.
+func (c *Config) weight(i int, level string) float64 {
+	if c.w[i] == nil {
+		if c.Table == nil {
+			return 0
+		}
+		c.compile()
+	}
+	return c.w[i][level]
+}
+
+func (c *Config) priorBits() float64 {
+	p := min(max(c.Prior, 1e-12), 1-1e-12)
+	return math.Log2(p / (1 - p))
+}
+
+// StartTable returns the starting m- and u-probabilities: where EM starts,
+// and the values used for levels that no training data exercised (sex,
+// race, height, weight, suffixes). They are judgement, stated so that they
+// can be argued with: m from how often clerks and petitioners get a field
+// wrong, u from how often unrelated candidates agree by chance.
+func StartTable() Table {
+	t := Table{}
+	set := func(field string, mu ...float64) {
+		t[field] = map[string]Prob{}
+		for i, l := range Levels[field] {
+			t[field][l] = Prob{M: mu[2*i], U: mu[2*i+1], Source: "prior"}
+		}
+	}
+	set(FieldGiven, .80, .05, .04, .005, .04, .01, .06, .02, .02, .01, .01, .005, .03, .90)
+	set(FieldFamily, .85, .02, .02, .002, .04, .01, .06, .02, .03, .95)
+	set(FieldOrder, .97, .99, .03, .01)
+	// A suffix on one side only is common for the same person (Jr is often
+	// dropped) and for a father and son alike; Jr against Sr almost never
+	// is one person.
+	set(FieldSuffix, .55, .2, .445, .6, .005, .2)
+	// Full dates and coarse information (a year, an age) are separate
+	// contexts: the first six levels sum to one, and so do the last three.
+	set(FieldBirth, .85, .002, .01, .0005, .06, .005, .02, .002, .03, .05, .03, .94,
+		.85, .03, .13, .15, .02, .82)
+	set(FieldSex, .98, .5, .02, .5)
+	set(FieldRace, .9, .35, .05, .1, .05, .55)
+	set(FieldHeight, .8, .25, .15, .25, .05, .5)
+	set(FieldWeight, .6, .2, .3, .3, .1, .5)
+	set(FieldID, .9, .0001, .05, .0005, .05, .9994)
+	set(FieldStreet, .8, .001, .1, .001, .03, .01, .07, .988)
+	set(FieldLine2, .7, .01, .1, .005, .2, .985)
+	set(FieldCity, .8, .02, .1, .01, .1, .97)
+	set(FieldZip, .85, .02, .05, .01, .1, .97)
+	set(FieldState, .9, .4, .1, .6)
+	return t
+}

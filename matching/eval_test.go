@@ -1,0 +1,78 @@
+package matching
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// benchDir finds the labelled benchmark files: $CCPOR_BENCH_DIR, else the
+// shared checkout next to the repository. Tests skip when neither exists.
+func benchDir(tb testing.TB) string {
+	tb.Helper()
+	for _, d := range []string{os.Getenv("CCPOR_BENCH_DIR"), filepath.Join("..", "..", "shared", "bench")} {
+		if d == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(d, "febrl4a.csv")); err == nil {
+			return d
+		}
+	}
+	tb.Skip("benchmark data not found; set CCPOR_BENCH_DIR")
+	return ""
+}
+
+// TestQualitySmall runs every benchmark on its first 500 records so that a
+// normal test run keeps the evaluation code working and catches gross
+// regressions. The full runs are TestQualityFull.
+func TestQualitySmall(t *testing.T) {
+	dir := benchDir(t)
+	cfg := DefaultConfig()
+	for _, tt := range []struct {
+		name  string
+		run   func() (Report, error)
+		minF1 float64
+		minPC float64
+	}{
+		{"febrl4", func() (Report, error) { return EvaluateFEBRL(dir, EvalOptions{Limit: 500}, cfg) }, 0.90, 0.99},
+		{"febrl4+ssn", func() (Report, error) { return EvaluateFEBRL(dir, EvalOptions{Limit: 500, WithIDs: true}, cfg) }, 0.98, 0.99},
+		{"fake_1000", func() (Report, error) { return EvaluateFake1000(dir, EvalOptions{Limit: 500}, cfg) }, 0.60, 0.90},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := tt.run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(r)
+			if r.F1 < tt.minF1 || r.PairCompleteness < tt.minPC {
+				t.Errorf("F1 = %.4f, pair completeness = %.4f; want at least %.2f and %.2f", r.F1, r.PairCompleteness, tt.minF1, tt.minPC)
+			}
+		})
+	}
+}
+
+// TestQualityFull runs the full benchmarks against the targets. It runs
+// only with CCPOR_BENCH_FULL=1 (make bench).
+func TestQualityFull(t *testing.T) {
+	if os.Getenv("CCPOR_BENCH_FULL") != "1" {
+		t.Skip("set CCPOR_BENCH_FULL=1 to run the full benchmarks")
+	}
+	dir := benchDir(t)
+	cfg := DefaultConfig()
+	check := func(r Report, err error, minF1, minPC float64) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Log(r)
+		if r.F1 < minF1 || r.PairCompleteness < minPC {
+			t.Errorf("%s: F1 = %.4f, pair completeness = %.4f; want at least %.3f and %.3f", r.Dataset, r.F1, r.PairCompleteness, minF1, minPC)
+		}
+	}
+	r, err := EvaluateFEBRL(dir, EvalOptions{}, cfg)
+	check(r, err, 0.99, 0.999)
+	r, err = EvaluateFEBRL(dir, EvalOptions{WithIDs: true}, cfg)
+	check(r, err, 0.99, 0.999)
+	r, err = EvaluateFake1000(dir, EvalOptions{}, cfg)
+	check(r, err, 0.85, 0.95)
+}

@@ -1,0 +1,186 @@
+package matching
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/antzucaro/matchr"
+)
+
+// Outcome levels of the name comparators. Each field's comparator returns
+// exactly one level; the scorer turns it into a weight.
+const (
+	Exact     = "exact"     // the same after normalisation
+	Nickname  = "nickname"  // given names share a canonical form (Bob ~ Robert)
+	Phonetic  = "phonetic"  // sound alike (Jon ~ John, Smyth ~ Smith)
+	Typo      = "typo"      // a spelling slip or two (Micheal ~ Michael)
+	Initial   = "initial"   // an initial against a name starting with it
+	Middle    = "middle"    // the first given name of one is a middle name of the other
+	Compound  = "compound"  // one family name is part of a double surname (García López ~ López)
+	Different = "different" // both present and unlike
+	Missing   = "missing"   // absent on one side or both: no evidence either way
+)
+
+// preparedName is a Name with everything the comparators need computed once.
+type preparedName struct {
+	Name
+	core       []string   // family tokens without particles
+	joined     string     // family tokens run together
+	famParts   []string   // core tokens plus the joined form when compound
+	famPhon    [][]string // PhoneticKeys of each famParts entry
+	given      string     // first given name
+	givenAll   string     // all given names run together ("maryann")
+	givenPhon  []string   // PhoneticKeys of the first given name
+	givenRest  []string   // middle names
+	familyOnly bool       // no given names at all
+}
+
+func prepareName(n Name) preparedName {
+	p := preparedName{Name: n, core: n.Core(), joined: n.Joined()}
+	p.famParts = slices.Clone(p.core)
+	if len(n.Family) > 1 {
+		p.famParts = append(p.famParts, p.joined)
+	}
+	for _, t := range p.famParts {
+		p.famPhon = append(p.famPhon, PhoneticKeys(t))
+	}
+	if len(n.Given) > 0 {
+		p.given = n.Given[0]
+		p.givenAll = strings.Join(n.Given, "")
+		p.givenRest = n.Given[1:]
+		if len(p.given) > 1 {
+			p.givenPhon = PhoneticKeys(p.given)
+		}
+	}
+	return p
+}
+
+// swapped returns the name with given and family names exchanged, for
+// records where the two were entered in each other's boxes.
+func (p preparedName) swapped() preparedName {
+	return prepareName(Name{Given: p.core, Family: p.Given, Suffix: p.Suffix})
+}
+
+// compareGiven compares first given names, falling back on middle names.
+func compareGiven(a, b *preparedName) string {
+	if a.given == "" || b.given == "" {
+		return Missing
+	}
+	x, y := a.given, b.given
+	if len(x) == 1 || len(y) == 1 {
+		switch {
+		case x[0] != y[0]:
+			if slices.Contains(a.givenRest, y) || slices.Contains(b.givenRest, x) {
+				return Middle
+			}
+			return Different
+		case len(x) == len(y) && len(a.Given) > 1 && len(b.Given) > 1 &&
+			strings.Join(a.Given, " ") == strings.Join(b.Given, " "):
+			return Exact
+		}
+		return Initial
+	}
+	switch {
+	case x == y || a.givenAll == b.givenAll:
+		return Exact
+	case nicknameEquivalent(x, y):
+		return Nickname
+	case soundAlike(a.givenPhon, b.givenPhon, x, y):
+		return Phonetic
+	case typo(x, y) || typo(a.givenAll, b.givenAll):
+		return Typo
+	}
+	for _, m := range b.givenRest {
+		if len(m) > 1 && (m == x || nicknameEquivalent(m, x)) {
+			return Middle
+		}
+	}
+	for _, m := range a.givenRest {
+		if len(m) > 1 && (m == y || nicknameEquivalent(m, y)) {
+			return Middle
+		}
+	}
+	return Different
+}
+
+// compareFamily compares family names, aligning the parts of double and
+// particled surnames.
+func compareFamily(a, b *preparedName) string {
+	if len(a.core) == 0 || len(b.core) == 0 {
+		return Missing
+	}
+	if a.joined == b.joined || strings.Join(a.core, "") == strings.Join(b.core, "") || sameSet(a.core, b.core) {
+		return Exact
+	}
+	shared := 0
+	for _, t := range a.core {
+		if slices.Contains(b.core, t) {
+			shared++
+		}
+	}
+	if shared > 0 {
+		return Compound
+	}
+	level := Different
+	for i, x := range a.famParts {
+		for j, y := range b.famParts {
+			if soundAlike(a.famPhon[i], b.famPhon[j], x, y) {
+				return Phonetic
+			}
+			if typo(x, y) {
+				level = Typo
+			}
+		}
+	}
+	return level
+}
+
+// soundAlike reports whether two tokens share a phonetic key and are not so
+// far apart in spelling that the shared code is a coincidence of a coarse
+// algorithm (John and Jane share every code).
+func soundAlike(ka, kb []string, a, b string) bool {
+	for _, k := range ka {
+		if slices.Contains(kb, k) {
+			return matchr.JaroWinkler(a, b, false) >= 0.75
+		}
+	}
+	return false
+}
+
+// typo reports whether b is a plausible misspelling of a: one edit (an
+// insertion, deletion, substitution or transposition of neighbours) in a
+// name of three letters or more, two in a name of six or more.
+func typo(a, b string) bool {
+	n := min(len(a), len(b))
+	if n < 3 || a == b {
+		return n >= 3
+	}
+	if d := len(a) - len(b); d > 2 || d < -2 {
+		return false
+	}
+	d := matchr.DamerauLevenshtein(a, b)
+	return d <= 1 || (d == 2 && n >= 6)
+}
+
+// sameSet reports whether two token lists hold the same tokens.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
+}
+
+// compareSuffix compares generational suffixes. Jr against Sr (or II
+// against III) is a father and son, or a grandfather and grandson.
+func compareSuffix(a, b string) string {
+	switch {
+	case a == "" || b == "":
+		return Missing
+	case a == b:
+		return Exact
+	}
+	return Different
+}

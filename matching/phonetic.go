@@ -1,0 +1,134 @@
+package matching
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/antzucaro/matchr"
+	"github.com/ccpor/ccpor"
+)
+
+// PhoneticKeys returns the Double Metaphone primary and alternate codes and
+// the NYSIIS code of one name token, after folding ("Nguyễn" is coded as
+// "nguyen", "O'Brien" as "obrien"), without duplicates. The index and the
+// scorer both call it, so they cannot disagree. It returns nil for a token
+// with no letters.
+func PhoneticKeys(token string) []string {
+	t := strings.ReplaceAll(Fold(token), " ", "")
+	if t == "" {
+		return nil
+	}
+	p, a := matchr.DoubleMetaphone(t)
+	var keys []string
+	for _, k := range []string{p, a, matchr.NYSIIS(t)} {
+		if k != "" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// Kinds of blocking key returned by Keys. Each key is written "kind:value".
+// Name keys do not say whether a token came from the given or the family
+// name: names are often entered in each other's boxes.
+const (
+	// KeyName is a phonetic code (PhoneticKeys) of a name token: each given
+	// name of two letters or more, each core family-name token, and a
+	// compound family name run together. Jon meets John, García López meets
+	// López and Garcia-Lopez, and Hall Isla meets Isla Hall.
+	KeyName = "nm"
+	// KeyNick is a canonical given name (CanonicalGiven), so Bob meets
+	// Robert and Chuy meets Jesús.
+	KeyNick = "nick"
+	// KeyDelete is a name token of four letters or more and every string
+	// made by deleting one of its letters, so two spellings one insertion,
+	// deletion, substitution or transposition apart share a key (Hoffman
+	// meets Hofmfan on "hofman") even when the slip changes the phonetic
+	// code. It stands in for a fuzzy query in the index.
+	KeyDelete = "del"
+	// KeyDOB is the birth date as YYYYMMDD.
+	KeyDOB = "dob"
+	// KeyDaySwap is the birth year with the day and month sorted
+	// (YYYY-lo-hi), so 1980-03-04 meets 1980-04-03.
+	KeyDaySwap = "dms"
+	// KeyBirthYear is the birth year from the birth date, the stated birth
+	// year, or both candidate years implied by an age at a known date.
+	KeyBirthYear = "by"
+	// KeyAddress is the house number with the ZIP code (or the city when
+	// there is no ZIP), so a record whose names were mangled still meets
+	// its twin at the same address.
+	KeyAddress = "adr"
+)
+
+// Keys returns the blocking keys of p for candidate generation: two records
+// that share any key are worth comparing. Names come from the primary name
+// and the aliases; see the Key* constants for each kind. A stated age
+// cannot be turned into a birth year without the date it was given; use
+// KeysAt for that.
+func Keys(p ccpor.Person) []string { return KeysAt(p, ccpor.Date{}) }
+
+// KeysAt is Keys for a person whose stated age was estimated on asOf
+// (the order's issue date); the zero date means unknown.
+func KeysAt(p ccpor.Person, asOf ccpor.Date) []string {
+	var keys []string
+	seen := map[string]bool{}
+	add := func(kind, v string) {
+		if k := kind + ":" + v; v != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, n := range NamesOf(p) {
+		var toks []string
+		for _, g := range n.Given {
+			if len(g) < 2 {
+				continue
+			}
+			toks = append(toks, g)
+			for _, c := range CanonicalGiven(g) {
+				add(KeyNick, c)
+			}
+		}
+		toks = append(toks, n.Core()...)
+		if len(n.Family) > 1 {
+			toks = append(toks, n.Joined())
+		}
+		for _, t := range toks {
+			for _, k := range PhoneticKeys(t) {
+				add(KeyName, k)
+			}
+			if len(t) >= 4 {
+				add(KeyDelete, t)
+				for i := range len(t) {
+					add(KeyDelete, t[:i]+t[i+1:])
+				}
+			}
+		}
+	}
+	if d := p.DOB; !d.IsZero() {
+		add(KeyDOB, fmt.Sprintf("%04d%02d%02d", d.Year(), d.Month(), d.Day()))
+		lo, hi := int(d.Month()), d.Day()
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		add(KeyDaySwap, fmt.Sprintf("%04d-%02d-%02d", d.Year(), lo, hi))
+		add(KeyBirthYear, fmt.Sprint(d.Year()))
+	}
+	if p.BirthYear != 0 {
+		add(KeyBirthYear, fmt.Sprint(p.BirthYear))
+	}
+	if p.Age > 0 && !asOf.IsZero() {
+		add(KeyBirthYear, fmt.Sprint(asOf.Year()-p.Age-1))
+		add(KeyBirthYear, fmt.Sprint(asOf.Year()-p.Age))
+	}
+	if a := addressOf(p.Address); a.number != "" {
+		switch {
+		case a.zip != "":
+			add(KeyAddress, a.zip+"/"+a.number)
+		case a.city != "":
+			add(KeyAddress, a.city+"/"+a.number)
+		}
+	}
+	return keys
+}

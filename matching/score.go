@@ -1,0 +1,298 @@
+package matching
+
+import (
+	"math"
+
+	"github.com/ccpor/ccpor"
+)
+
+// Fields of the model, in the order explanations list them.
+const (
+	FieldGiven  = "given"  // first (and middle) names
+	FieldFamily = "family" // family name
+	FieldOrder  = "order"  // given and family names entered the other way round
+	FieldSuffix = "suffix" // Jr, Sr, II…
+	FieldBirth  = "dob"    // birth date, birth year or age
+	FieldSex    = "sex"
+	FieldRace   = "race"
+	FieldHeight = "height"
+	FieldWeight = "weight"
+	FieldID     = "id"     // DL, CII, FBI or SSN
+	FieldStreet = "street" // address line 1
+	FieldLine2  = "line2"  // address line 2
+	FieldCity   = "city"
+	FieldZip    = "zip"
+	FieldState  = "state"
+	// FieldRelative is not compared: it is the adjustment made when two
+	// records look like relatives sharing a name and a home.
+	FieldRelative = "relative"
+)
+
+// Outcome levels specific to some fields.
+const (
+	AsEntered = "as_entered" // names in the boxes they were entered in
+	Swapped   = "swapped"    // given and family names exchanged
+	OneSided  = "one_sided"  // a suffix on one record only
+)
+
+// fields lists the compared fields; index i of a comparison is fields[i].
+var fields = []string{
+	FieldGiven, FieldFamily, FieldOrder, FieldSuffix, FieldBirth, FieldSex,
+	FieldRace, FieldHeight, FieldWeight, FieldID, FieldStreet, FieldLine2,
+	FieldCity, FieldZip, FieldState,
+}
+
+const (
+	iGiven = iota
+	iFamily
+	iOrder
+	iSuffix
+	iBirth
+	iSex
+	iRace
+	iHeight
+	iWeight
+	iID
+	iStreet
+	iLine2
+	iCity
+	iZip
+	iState
+	numFields
+)
+
+// Levels lists, for each field, the outcome levels its comparator can
+// return apart from Missing, which always weighs zero.
+var Levels = map[string][]string{
+	FieldGiven:  {Exact, Nickname, Phonetic, Typo, Initial, Middle, Different},
+	FieldFamily: {Exact, Compound, Phonetic, Typo, Different},
+	FieldOrder:  {AsEntered, Swapped},
+	FieldSuffix: {Exact, OneSided, Different},
+	FieldBirth:  {Exact, DaySwap, Typo, YearOff, Partial, Different, SameYr, AgeBand, FarOff},
+	FieldSex:    {Exact, Different},
+	FieldRace:   {Exact, Related, Different},
+	FieldHeight: {Close, Near, Different},
+	FieldWeight: {Close, Near, Different},
+	FieldID:     {Exact, Typo, Different},
+	FieldStreet: {Exact, Similar, Partial, Different},
+	FieldLine2:  {Exact, Similar, Different},
+	FieldCity:   {Exact, Similar, Different},
+	FieldZip:    {Exact, Typo, Different},
+	FieldState:  {Exact, Different},
+}
+
+// Record is a person prepared for comparison: names normalised, split and
+// phonetically coded once, so that one query can be compared with many
+// candidates cheaply.
+type Record struct {
+	Person ccpor.Person
+	// AsOf is the date the person's stated age refers to (the order's
+	// issue date); zero when unknown.
+	AsOf ccpor.Date
+
+	names   []preparedName
+	swapped []preparedName
+	birth   birth
+	addr    address
+	ids     ids
+}
+
+// Prepare normalises p for comparison. asOf is the date its stated age was
+// estimated on, or the zero date.
+func Prepare(p ccpor.Person, asOf ccpor.Date) *Record {
+	r := &Record{Person: p, AsOf: asOf, birth: birthOf(p, asOf), addr: addressOf(p.Address), ids: idsOf(p)}
+	for _, n := range NamesOf(p) {
+		pn := prepareName(n)
+		r.names = append(r.names, pn)
+		r.swapped = append(r.swapped, pn.swapped())
+	}
+	return r
+}
+
+// comparison is the outcome of every field for one pair of records.
+type comparison struct {
+	out    [numFields]string
+	na, nb int    // which names (0 = primary, else alias) were aligned
+	idName string // which identifier decided FieldID
+}
+
+// compareRecords compares every field. When records have aliases, or their
+// names may have been entered the wrong way round, it keeps the alignment
+// whose name outcomes weigh most.
+func compareRecords(a, b *Record, cfg *Config) comparison {
+	var c comparison
+	best := math.Inf(-1)
+	for i := range a.names {
+		for j := range b.names {
+			for _, swap := range []bool{false, true} {
+				nb, order := &b.names[j], AsEntered
+				if swap {
+					nb, order = &b.swapped[j], Swapped
+				}
+				g, f := compareGiven(&a.names[i], nb), compareFamily(&a.names[i], nb)
+				if g == Missing && f == Missing {
+					order = Missing
+				}
+				// The exchange is chosen only when it explains the names
+				// strictly better; its own weight is left out of the choice so
+				// that it is fitted as evidence, not assumed.
+				w := cfg.weight(iGiven, g) + cfg.weight(iFamily, f)
+				if w > best+1e-9 {
+					best = w
+					c.out[iGiven], c.out[iFamily], c.out[iOrder] = g, f, order
+					c.na, c.nb = i, j
+				}
+			}
+		}
+	}
+	c.out[iSuffix] = compareSuffix(a.names[c.na].Suffix, b.names[c.nb].Suffix)
+	if c.out[iSuffix] == Missing && (a.names[c.na].Suffix != "" || b.names[c.nb].Suffix != "") {
+		c.out[iSuffix] = OneSided
+	}
+	c.out[iBirth] = compareBirth(a.birth, b.birth, cfg.AgeTolerance)
+	c.out[iSex] = compareSex(a.Person.Sex, b.Person.Sex)
+	c.out[iRace] = compareRace(a.Person.Race, b.Person.Race)
+	c.out[iHeight] = compareHeight(a.Person.HeightIn, b.Person.HeightIn)
+	c.out[iWeight] = compareWeight(a.Person.WeightLb, b.Person.WeightLb)
+	c.out[iID], c.idName = compareIDs(a.ids, b.ids)
+	c.out[iStreet] = compareStreet(a.addr, b.addr)
+	c.out[iLine2] = compareText(a.addr.line2, b.addr.line2)
+	c.out[iCity] = compareText(a.addr.city, b.addr.city)
+	c.out[iZip] = compareZip(a.addr.zip, b.addr.zip)
+	c.out[iState] = compareState(a.addr.state, b.addr.state)
+	return c
+}
+
+// relativeConflicts lists why two records that share a family name and a
+// home are more likely relatives than one person: a different first name,
+// birth date, suffix or sex. It returns nil when they do not share both.
+func relativeConflicts(c *comparison) []string {
+	switch c.out[iFamily] {
+	case Exact, Compound, Phonetic:
+	default:
+		return nil
+	}
+	if s := c.out[iStreet]; s != Exact && s != Similar {
+		return nil
+	}
+	var why []string
+	if c.out[iGiven] == Different {
+		why = append(why, "first name")
+	}
+	if b := c.out[iBirth]; b == Different || b == FarOff {
+		why = append(why, "birth date")
+	}
+	if c.out[iSuffix] == Different {
+		why = append(why, "suffix")
+	}
+	if c.out[iSex] == Different {
+		why = append(why, "sex")
+	}
+	return why
+}
+
+// householdFields are the fields a relative living with the person would
+// share; their agreement is no evidence against "a relative".
+var householdFields = []int{iFamily, iStreet, iLine2, iCity, iZip, iState}
+
+// total returns each field's weight and the weight of the relative
+// adjustment, in bits.
+func (c *comparison) total(cfg *Config) (per [numFields]float64, relative float64) {
+	for i := range numFields {
+		per[i] = cfg.weight(i, c.out[i])
+	}
+	// Fellegi-Sunter assumes fields agree independently, but a father and
+	// son, siblings or twins agree on family name and address together.
+	// Given such a conflict, those agreements cannot tell the person from
+	// a relative, so their positive weight is taken back and the decision
+	// rests on first name, birth date, suffix and sex.
+	if len(relativeConflicts(c)) > 0 {
+		for _, i := range householdFields {
+			if per[i] > 0 {
+				relative -= per[i]
+			}
+		}
+	}
+	return per, relative
+}
+
+// Result is the verdict on one pair of records.
+type Result struct {
+	// Score is the probability in [0,1] that the records are one person.
+	Score float64 `json:"score"`
+	// Level is "match" at or above Config.Match, "possible" at or above
+	// Config.Possible, and empty below.
+	Level string `json:"level,omitempty"`
+	// Weight is the total evidence in bits (log2 odds), prior included.
+	Weight float64 `json:"weight"`
+	// Explanation lists each field's contribution, in field order.
+	Explanation []Piece `json:"explanation"`
+}
+
+// Piece is one field's contribution to a Result.
+type Piece struct {
+	Field   string  `json:"field"`
+	Outcome string  `json:"outcome"`
+	Weight  float64 `json:"weight"` // bits added to the log2 odds
+	Text    string  `json:"text"`   // a sentence for a clerk
+}
+
+// Result levels.
+const (
+	LevelMatch    = "match"
+	LevelPossible = "possible"
+)
+
+// Compare decides whether a and b are the same person, with the default
+// meaning of a stated age (none: ages are only compared when the records
+// carry the date they refer to; see CompareRecords).
+func Compare(a, b ccpor.Person, cfg Config) Result {
+	return CompareRecords(Prepare(a, ccpor.Date{}), Prepare(b, ccpor.Date{}), cfg)
+}
+
+// CompareRecords decides whether two prepared records are the same person.
+// It is symmetric up to the order of names in the explanation.
+func CompareRecords(a, b *Record, cfg Config) Result {
+	c := compareRecords(a, b, &cfg)
+	per, rel := c.total(&cfg)
+	w := cfg.priorBits() + rel
+	var pieces []Piece
+	for i := range numFields {
+		w += per[i]
+		if text := explain(i, &c, a, b); text != "" {
+			pieces = append(pieces, Piece{Field: fields[i], Outcome: c.out[i], Weight: round2(per[i]), Text: text})
+		}
+	}
+	if rel != 0 {
+		pieces = append(pieces, Piece{Field: FieldRelative, Outcome: "likely_relative",
+			Weight: round2(rel), Text: explainRelative(relativeConflicts(&c), a, b)})
+	}
+	return cfg.result(w, pieces)
+}
+
+// score is CompareRecords without the explanation, for bulk evaluation.
+func score(a, b *Record, cfg *Config) float64 {
+	c := compareRecords(a, b, cfg)
+	per, rel := c.total(cfg)
+	w := cfg.priorBits() + rel
+	for _, x := range per {
+		w += x
+	}
+	return posterior(w)
+}
+
+func (cfg *Config) result(w float64, pieces []Piece) Result {
+	r := Result{Score: posterior(w), Weight: round2(w), Explanation: pieces}
+	switch {
+	case r.Score >= cfg.Match:
+		r.Level = LevelMatch
+	case r.Score >= cfg.Possible:
+		r.Level = LevelPossible
+	}
+	return r
+}
+
+// posterior turns log2 odds into a probability.
+func posterior(bits float64) float64 { return 1 / (1 + math.Exp2(-bits)) }
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
