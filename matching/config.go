@@ -55,6 +55,11 @@ type Config struct {
 	Match, Possible float64
 	// AgeTolerance is how many years an age estimate may be off.
 	AgeTolerance int
+	// IgnoreRelatives turns off the relative rule (see Result): records
+	// sharing a family name and an address but conflicting on first name,
+	// birth date, suffix or sex keep the full weight of the shared name and
+	// address. It exists to measure the rule; registries should leave it off.
+	IgnoreRelatives bool
 
 	w [numFields]map[string]float64 // cached weights, built by compile
 }
@@ -98,6 +103,21 @@ func NewConfig(t Table, prior float64) Config {
 	return c
 }
 
+// defaultPopulation is the registry size DefaultConfig's prior assumes:
+// about a million people named in current and past orders (domain.md §5).
+const defaultPopulation = 1_000_000
+
+// WithPopulation returns c with the prior set for comparing records drawn
+// from a population of n people, each recorded about once: the chance that
+// two records picked at random are the same person is then about 1/n. A
+// larger registry needs more evidence for the same verdict.
+func (c Config) WithPopulation(n int) Config {
+	if n > 1 {
+		c.Prior = 1 / float64(n)
+	}
+	return c
+}
+
 // compile caches the weights of the table.
 func (c *Config) compile() {
 	for i, f := range fields {
@@ -138,8 +158,8 @@ func StartTable() Table {
 			t[field][l] = Prob{M: mu[2*i], U: mu[2*i+1], Source: "prior"}
 		}
 	}
-	set(FieldGiven, .80, .05, .04, .005, .04, .01, .06, .02, .02, .01, .01, .005, .03, .90)
-	set(FieldFamily, .85, .02, .02, .002, .04, .01, .06, .02, .03, .95)
+	set(FieldGiven, .80, .05, .04, .005, .04, .01, .06, .02, .02, .02, .02, .01, .01, .005, .01, .88)
+	set(FieldFamily, .85, .02, .02, .002, .04, .01, .06, .02, .02, .02, .01, .93)
 	set(FieldOrder, .97, .99, .03, .01)
 	// A suffix on one side only is common for the same person (Jr is often
 	// dropped) and for a father and son alike; Jr against Sr almost never
@@ -147,7 +167,7 @@ func StartTable() Table {
 	set(FieldSuffix, .55, .2, .445, .6, .005, .2)
 	// Full dates and coarse information (a year, an age) are separate
 	// contexts: the first six levels sum to one, and so do the last three.
-	set(FieldBirth, .85, .002, .01, .0005, .06, .005, .02, .002, .03, .05, .03, .94,
+	set(FieldBirth, .85, .002, .01, .0005, .06, .005, .02, .002, .03, .05, .01, .02, .02, .92,
 		.85, .03, .13, .15, .02, .82)
 	set(FieldSex, .98, .5, .02, .5)
 	set(FieldRace, .9, .35, .05, .1, .05, .55)

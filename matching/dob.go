@@ -9,12 +9,13 @@ import (
 // Outcome levels of the birth-date comparator, besides Exact, Typo,
 // Different and Missing.
 const (
-	DaySwap = "day_swap" // day and month exchanged (03/04 vs 04/03)
-	YearOff = "year_off" // same day and month, years one apart
-	Partial = "partial"  // two of year, month and day agree
-	SameYr  = "year"     // only the birth year is known on one side, and it agrees
-	AgeBand = "age"      // an age estimate is consistent with the other side
-	FarOff  = "far"      // a year or an age estimate that the other side rules out
+	DaySwap = "day_swap"    // day and month exchanged (03/04 vs 04/03)
+	YearOff = "year_off"    // same day and month, years one apart
+	Partial = "partial"     // two of year, month and day agree
+	Within  = "within_year" // otherwise different dates less than a year apart
+	SameYr  = "year"        // only the birth year is known on one side, and it agrees
+	AgeBand = "age"         // an age estimate is consistent with the other side
+	FarOff  = "far"         // a year or an age estimate that the other side rules out
 )
 
 // birth is what a record says about when the person was born: a full date,
@@ -102,6 +103,9 @@ func compareDates(a, b ccpor.Date) string {
 	}
 	if same == 2 {
 		return Partial
+	}
+	if d := a.DaysUntil(b); d >= -366 && d <= 366 {
+		return Within
 	}
 	return Different
 }

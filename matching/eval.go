@@ -141,15 +141,21 @@ type EvalOptions struct {
 	// Limit keeps only the first Limit records (FEBRL: of 4a, with their
 	// duplicates in 4b); zero means all.
 	Limit int
+	// CalibratePrior replaces cfg.Prior by the chance that two records of
+	// this data set are the same person, estimated without labels by
+	// FitPrior on the candidate pairs. A deployment does the same on its
+	// own registry (or uses Config.WithPopulation).
+	CalibratePrior bool
 }
 
 // Report is the quality of matching on one labelled benchmark.
 type Report struct {
 	Dataset    string
-	Queries    int // records queried
-	Indexed    int // records in the index
-	TruePairs  int // true pairs in the ground truth
-	Candidates int // (query, candidate) pairs blocking returned and Compare scored
+	Prior      float64 // the prior used
+	Queries    int     // records queried
+	Indexed    int     // records in the index
+	TruePairs  int     // true pairs in the ground truth
+	Candidates int     // (query, candidate) pairs blocking returned and Compare scored
 	// PairCompleteness is the share of true pairs among the candidates.
 	PairCompleteness float64
 	Predicted        int // pairs scored at or above Config.Match
@@ -164,8 +170,8 @@ type Report struct {
 
 // String formats the report on one line.
 func (r Report) String() string {
-	return fmt.Sprintf("%s: queries=%d indexed=%d true=%d candidates=%d PC=%.4f predicted=%d TP=%d P=%.4f R=%.4f F1=%.4f R@10=%.4f",
-		r.Dataset, r.Queries, r.Indexed, r.TruePairs, r.Candidates, r.PairCompleteness,
+	return fmt.Sprintf("%s: prior=%.3g queries=%d indexed=%d true=%d candidates=%d PC=%.4f predicted=%d TP=%d P=%.4f R=%.4f F1=%.4f R@10=%.4f",
+		r.Dataset, r.Prior, r.Queries, r.Indexed, r.TruePairs, r.Candidates, r.PairCompleteness,
 		r.Predicted, r.TruePositives, r.Precision, r.Recall, r.F1, r.RecallAt10)
 }
 
@@ -199,7 +205,7 @@ func EvaluateFEBRL(dir string, opt EvalOptions, cfg Config) (Report, error) {
 	if opt.WithIDs {
 		name += "+ssn"
 	}
-	return evaluate(name, a, b, false, cfg), nil
+	return evaluate(name, a, b, false, opt, cfg), nil
 }
 
 func febrlSets(dir string, opt EvalOptions) (a, b []benchRecord, err error) {
@@ -237,5 +243,5 @@ func EvaluateFake1000(dir string, opt EvalOptions, cfg Config) (Report, error) {
 	if opt.Limit > 0 && opt.Limit < len(recs) {
 		recs = recs[:opt.Limit]
 	}
-	return evaluate("fake_1000", recs, recs, true, cfg), nil
+	return evaluate("fake_1000", recs, recs, true, opt, cfg), nil
 }

@@ -14,16 +14,23 @@ type tallyEval struct {
 // evaluate indexes index, queries it with every query record and scores
 // the candidates. With dedupe, index and queries are the same slice and
 // each unordered pair is counted once.
-func evaluate(name string, index, queries []benchRecord, dedupe bool, cfg Config) Report {
+func evaluate(name string, index, queries []benchRecord, dedupe bool, opt EvalOptions, cfg Config) Report {
 	if cfg.w[0] == nil {
 		cfg.compile()
+	}
+	if opt.CalibratePrior {
+		all := float64(len(index)) * float64(len(queries))
+		if dedupe {
+			all = float64(len(index)) * float64(len(index)-1) / 2
+		}
+		cfg = FitPrior(candidatePairs(index, queries, dedupe), all, cfg)
 	}
 	bl := newBlocker(index)
 	size := map[string]int{}
 	for _, r := range index {
 		size[r.cluster]++
 	}
-	rep := Report{Dataset: name, Queries: len(queries), Indexed: len(index)}
+	rep := Report{Dataset: name, Prior: cfg.Prior, Queries: len(queries), Indexed: len(index)}
 	for _, q := range queries {
 		n := size[q.cluster]
 		if dedupe {

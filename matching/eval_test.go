@@ -34,9 +34,13 @@ func TestQualitySmall(t *testing.T) {
 		minF1 float64
 		minPC float64
 	}{
-		{"febrl4", func() (Report, error) { return EvaluateFEBRL(dir, EvalOptions{Limit: 500}, cfg) }, 0.90, 0.99},
-		{"febrl4+ssn", func() (Report, error) { return EvaluateFEBRL(dir, EvalOptions{Limit: 500, WithIDs: true}, cfg) }, 0.98, 0.99},
-		{"fake_1000", func() (Report, error) { return EvaluateFake1000(dir, EvalOptions{Limit: 500}, cfg) }, 0.60, 0.90},
+		{"febrl4", func() (Report, error) { return EvaluateFEBRL(dir, EvalOptions{Limit: 500, CalibratePrior: true}, cfg) }, 0.90, 0.99},
+		{"febrl4+ssn", func() (Report, error) {
+			return EvaluateFEBRL(dir, EvalOptions{Limit: 500, WithIDs: true, CalibratePrior: true}, cfg)
+		}, 0.98, 0.99},
+		{"fake_1000", func() (Report, error) {
+			return EvaluateFake1000(dir, EvalOptions{Limit: 500, CalibratePrior: true}, cfg)
+		}, 0.60, 0.90},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := tt.run()
@@ -69,10 +73,10 @@ func TestQualityFull(t *testing.T) {
 			t.Errorf("%s: F1 = %.4f, pair completeness = %.4f; want at least %.3f and %.3f", r.Dataset, r.F1, r.PairCompleteness, minF1, minPC)
 		}
 	}
-	r, err := EvaluateFEBRL(dir, EvalOptions{}, cfg)
+	r, err := EvaluateFEBRL(dir, EvalOptions{CalibratePrior: true}, cfg)
 	check(r, err, 0.99, 0.999)
-	r, err = EvaluateFEBRL(dir, EvalOptions{WithIDs: true}, cfg)
+	r, err = EvaluateFEBRL(dir, EvalOptions{WithIDs: true, CalibratePrior: true}, cfg)
 	check(r, err, 0.99, 0.999)
-	r, err = EvaluateFake1000(dir, EvalOptions{}, cfg)
+	r, err = EvaluateFake1000(dir, EvalOptions{CalibratePrior: true}, cfg)
 	check(r, err, 0.85, 0.95)
 }

@@ -60,7 +60,7 @@ func patternOf(a, b *Record, cfg *Config) pattern {
 
 // tally accumulates weighted level counts for the m (match) and u side.
 type tally struct {
-	m, u               [numFields]map[string]float64
+	m, u                         [numFields]map[string]float64
 	yrM, yrU, agM, agU, inM, inU map[string]float64
 }
 
@@ -155,7 +155,14 @@ func (t *tally) table(start Table, source string) Table {
 				p = Prob{M: start[f][l].M, U: p.U, Source: source + ", m from prior"}
 			}
 			if t.u[i][l] < minEvidence {
-				p = Prob{M: p.M, U: start[f][l].U, Source: "prior"}
+				// Too rare among non-matches to count: use the 95% upper
+				// bound of a rate never or hardly seen ("rule of three"),
+				// which errs toward a smaller weight.
+				var n float64
+				for _, x := range t.u[i] {
+					n += x
+				}
+				p = Prob{M: p.M, U: max(t.u[i][l], 3) / (n + smoothing), Source: p.Source + ", u bounded"}
 			}
 			out[f][l] = p
 		}
@@ -229,31 +236,38 @@ type EMStats struct {
 	Matches    float64 // expected number of matching pairs
 }
 
-// FitEM estimates every field's m- and u-probabilities and the prior from
-// unlabelled candidate pairs with the expectation-maximisation algorithm
-// for the Fellegi-Sunter mixture, starting from start. No labels are used:
-// the pairs are what blocking returns, so the fitted prior is the chance
-// that a candidate is the same person.
-func FitEM(pairs [][2]*Record, start Config) (Config, EMStats) {
-	counts := patterns(pairs, &start)
+// FitEM estimates every field's m-probabilities from unlabelled candidate
+// pairs (what blocking returns) with the expectation-maximisation algorithm
+// for the Fellegi-Sunter mixture, starting from start. No labels are used.
+//
+// With random empty, the u-probabilities come from the same EM and the
+// returned Prior is the chance that a candidate is the same person: the
+// model is then tied to the blocking that produced the candidates. With
+// random, a sample of record pairs drawn at random from the same data, the
+// u-probabilities are instead the outcome frequencies among those pairs
+// (nearly all are different people), which do not depend on how candidates
+// are generated; the returned Prior is then start's, and the caller sets it
+// to the chance that two random records match (see WithPopulation and
+// EMStats.Matches).
+func FitEM(candidates, random [][2]*Record, start Config) (Config, EMStats) {
+	counts := patterns(candidates, &start)
 	cfg := start
-	st := EMStats{Pairs: len(pairs), Patterns: len(counts)}
+	st := EMStats{Pairs: len(candidates), Patterns: len(counts)}
+	var t *tally
 	for st.Iterations = 1; st.Iterations <= 200; st.Iterations++ {
-		t := newTally()
+		t = newTally()
 		var matches float64
-		lp := math.Log(cfg.Prior / (1 - cfg.Prior))
+		lp := cfg.priorBits()
 		for k, n := range counts {
 			w := lp
 			for i, l := range k.out {
-				if l != Missing {
-					w += math.Ln2 * cfg.weight(i, l)
-				}
+				w += cfg.weight(i, l)
 			}
-			r := 1 / (1 + math.Exp(-w))
+			r := posterior(w)
 			t.add(k, n*r, n*(1-r))
 			matches += n * r
 		}
-		prior := min(max(matches/float64(len(pairs)), 1e-9), 0.5)
+		prior := min(max(matches/float64(len(candidates)), 1e-9), 0.5)
 		next := withTable(cfg, t.table(start.Table, "em"), prior)
 		done := math.Abs(prior-cfg.Prior) < 1e-7*prior+1e-12
 		cfg, st.Matches = next, matches
@@ -261,17 +275,35 @@ func FitEM(pairs [][2]*Record, start Config) (Config, EMStats) {
 			break
 		}
 	}
-	return cfg, st
+	if len(random) == 0 || t == nil {
+		return cfg, st
+	}
+	// A random sample holds a few true matches too; each pair counts
+	// toward u only as far as the fitted model thinks it is a non-match.
+	r := newTally()
+	for k, n := range patterns(random, &start) {
+		w := cfg.priorBits()
+		for i, l := range k.out {
+			w += cfg.weight(i, l)
+		}
+		r.add(k, 0, n*(1-posterior(w)))
+	}
+	t.u, t.yrU, t.agU, t.inU = r.u, r.yrU, r.agU, r.inU
+	return withTable(cfg, t.table(start.Table, "em"), start.Prior), st
 }
 
-// FitPrior re-estimates only the prior of cfg by EM on unlabelled candidate
-// pairs, keeping the table: the probability that a candidate is the same
-// person depends on how candidates were found, so a new candidate source
-// is calibrated this way.
-func FitPrior(pairs [][2]*Record, cfg Config) Config {
-	counts := patterns(pairs, &cfg)
+// FitPrior re-estimates only the prior of cfg, keeping its table, from the
+// candidate pairs of a data set of total record pairs in all: the prior is
+// the chance that two random records are the same person, so it is the
+// expected number of matches among all pairs divided by total. Pairs that
+// blocking did not return are taken to hold no matches, and the expected
+// matches among candidates depend on the prior itself, so the estimate is
+// iterated to a fixed point (EM for the mixing weight alone). No labels are
+// used. It suits a table whose u-probabilities come from random pairs.
+func FitPrior(candidates [][2]*Record, total float64, cfg Config) Config {
+	counts := patterns(candidates, &cfg)
 	out := cfg
-	for range 200 {
+	for range 500 {
 		var matches float64
 		lp := out.priorBits()
 		for k, n := range counts {
@@ -281,12 +313,12 @@ func FitPrior(pairs [][2]*Record, cfg Config) Config {
 			}
 			matches += n * posterior(w)
 		}
-		prior := min(max(matches/float64(len(pairs)), 1e-9), 0.5)
-		if math.Abs(prior-out.Prior) < 1e-7*prior {
-			out.Prior = prior
+		prior := min(max(matches/total, 1e-12), 0.5)
+		done := math.Abs(prior-out.Prior) < 1e-6*prior
+		out.Prior = prior
+		if done {
 			break
 		}
-		out.Prior = prior
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package matching
 import (
 	"encoding/json"
 	"flag"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,9 +11,29 @@ import (
 
 var refit = flag.Bool("refit", false, "refit data/weights.json by EM on the benchmark candidate pairs")
 
-// TestRefitWeights refits the shipped weights without labels: EM on the
-// candidate pairs that blocking returns for FEBRL 4 (with SSNs) and
-// fake_1000. Run it with -run TestRefitWeights -refit.
+// randomPairs draws n record pairs uniformly: from a×b, or from distinct
+// pairs of a when b is nil. The seed is fixed so a refit is repeatable.
+func randomPairs(a, b []benchRecord, n int, seed uint64) [][2]*Record {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	out := make([][2]*Record, 0, n)
+	for len(out) < n {
+		i := rng.IntN(len(a))
+		if b == nil {
+			j := rng.IntN(len(a))
+			if i != j {
+				out = append(out, [2]*Record{a[i].rec, a[j].rec})
+			}
+			continue
+		}
+		out = append(out, [2]*Record{a[i].rec, b[rng.IntN(len(b))].rec})
+	}
+	return out
+}
+
+// TestRefitWeights refits the shipped weights without labels: m by EM on
+// the candidate pairs that blocking returns for FEBRL 4 (with SSNs) and
+// fake_1000, u from random pairs of the same data. Run it with
+// -run TestRefitWeights -refit.
 func TestRefitWeights(t *testing.T) {
 	if !*refit {
 		t.Skip("run with -refit to rewrite data/weights.json")
@@ -26,12 +47,14 @@ func TestRefitWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pairs := append(candidatePairs(a, b, false), candidatePairs(fake, fake, true)...)
+	cands := append(candidatePairs(a, b, false), candidatePairs(fake, fake, true)...)
+	random := append(randomPairs(a, b, 1_000_000, 1), randomPairs(fake, nil, 1_000_000, 2)...)
 	start := NewConfig(StartTable(), 0.001)
-	cfg, st := FitEM(pairs, start)
-	t.Logf("EM: %+v prior=%.6f", st, cfg.Prior)
+	cfg, st := FitEM(cands, random, start)
+	cfg = cfg.WithPopulation(defaultPopulation)
+	t.Logf("EM: %+v prior=%.3g", st, cfg.Prior)
 	out := fitted{Prior: cfg.Prior, Fields: cfg.Table,
-		Note: "Fitted by TestRefitWeights: unsupervised EM on blocked candidate pairs of FEBRL 4 (with SSN) and fake_1000; no labels used."}
+		Note: "Fitted by TestRefitWeights without labels: m by EM on blocked candidate pairs of FEBRL 4 (with SSN) and fake_1000, u from 2,000,000 random pairs of the same files; prior for a registry of defaultPopulation people."}
 	js, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		t.Fatal(err)

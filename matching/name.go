@@ -17,6 +17,7 @@ const (
 	Initial   = "initial"   // an initial against a name starting with it
 	Middle    = "middle"    // the first given name of one is a middle name of the other
 	Compound  = "compound"  // one family name is part of a double surname (García López ~ López)
+	Fuzzy     = "fuzzy"     // alike in spelling beyond a slip (Jaro-Winkler 0.85 or more)
 	Different = "different" // both present and unlike
 	Missing   = "missing"   // absent on one side or both: no evidence either way
 )
@@ -89,6 +90,8 @@ func compareGiven(a, b *preparedName) string {
 		return Phonetic
 	case typo(x, y) || typo(a.givenAll, b.givenAll):
 		return Typo
+	case matchr.JaroWinkler(x, y, false) >= fuzzyJW:
+		return Fuzzy
 	}
 	for _, m := range b.givenRest {
 		if len(m) > 1 && (m == x || nicknameEquivalent(m, x)) {
@@ -129,11 +132,17 @@ func compareFamily(a, b *preparedName) string {
 			}
 			if typo(x, y) {
 				level = Typo
+			} else if level == Different && matchr.JaroWinkler(x, y, false) >= fuzzyJW {
+				level = Fuzzy
 			}
 		}
 	}
 	return level
 }
+
+// fuzzyJW is the Jaro-Winkler similarity at which two names that are
+// neither phonetic matches nor slips still count as alike.
+const fuzzyJW = 0.85
 
 // soundAlike reports whether two tokens share a phonetic key and are not so
 // far apart in spelling that the shared code is a coincidence of a coarse

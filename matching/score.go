@@ -64,11 +64,11 @@ const (
 // Levels lists, for each field, the outcome levels its comparator can
 // return apart from Missing, which always weighs zero.
 var Levels = map[string][]string{
-	FieldGiven:  {Exact, Nickname, Phonetic, Typo, Initial, Middle, Different},
-	FieldFamily: {Exact, Compound, Phonetic, Typo, Different},
+	FieldGiven:  {Exact, Nickname, Phonetic, Typo, Fuzzy, Initial, Middle, Different},
+	FieldFamily: {Exact, Compound, Phonetic, Typo, Fuzzy, Different},
 	FieldOrder:  {AsEntered, Swapped},
 	FieldSuffix: {Exact, OneSided, Different},
-	FieldBirth:  {Exact, DaySwap, Typo, YearOff, Partial, Different, SameYr, AgeBand, FarOff},
+	FieldBirth:  {Exact, DaySwap, Typo, YearOff, Partial, Within, Different, SameYr, AgeBand, FarOff},
 	FieldSex:    {Exact, Different},
 	FieldRace:   {Exact, Related, Different},
 	FieldHeight: {Close, Near, Different},
@@ -206,7 +206,7 @@ func (c *comparison) total(cfg *Config) (per [numFields]float64, relative float6
 	// Given such a conflict, those agreements cannot tell the person from
 	// a relative, so their positive weight is taken back and the decision
 	// rests on first name, birth date, suffix and sex.
-	if len(relativeConflicts(c)) > 0 {
+	if !cfg.IgnoreRelatives && len(relativeConflicts(c)) > 0 {
 		for _, i := range householdFields {
 			if per[i] > 0 {
 				relative -= per[i]
