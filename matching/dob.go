@@ -78,6 +78,23 @@ func compareBirth(a, b birth, tol int) string {
 	return FarOff
 }
 
+// birthGap returns the least number of years between the birth years two
+// records allow, or -1 when either is unknown.
+func birthGap(a, b birth) int {
+	if !a.known() || !b.known() {
+		return -1
+	}
+	alo, ahi := a.yearRange()
+	blo, bhi := b.yearRange()
+	switch {
+	case ahi < blo:
+		return blo - ahi
+	case bhi < alo:
+		return alo - bhi
+	}
+	return 0
+}
+
 // compareDates compares two full birth dates.
 func compareDates(a, b ccpor.Date) string {
 	ya, ma, da := a.Year(), int(a.Month()), a.Day()

@@ -90,7 +90,7 @@ func explain(i int, c *comparison, a, b *Record) string {
 	case iID:
 		return map[string]string{Exact: "The " + c.idName + " is the same on both records.",
 			Typo:      "The " + c.idName + " differs by one digit or two swapped digits: likely a keying slip.",
-			Different: "The " + c.idName + " differs: strong evidence of two people."}[level]
+			Different: "The " + c.idName + " differs: evidence of two people, unless one number was mis-keyed."}[level]
 	case iStreet:
 		s := pair(title(a.addr.line), title(b.addr.line))
 		return map[string]string{Exact: "Street addresses match " + s + ".", Similar: "Street addresses match but for a slip " + s + ".",
@@ -167,12 +167,28 @@ func explainBirth(level string, a, b *Record) string {
 	return ""
 }
 
-// explainRelative says why a pair sharing a family name and a home looks
-// like two relatives.
-func explainRelative(why []string, a, b *Record) string {
-	d := "different " + strings.Join(why, ", different ")
-	if len(why) == 1 && why[0] == "birth date" {
-		d += " (" + describeBirth(a.Person) + " vs " + describeBirth(b.Person) + ")"
+// explainRelative says why a pair sharing a family name looks like two
+// relatives.
+func explainRelative(c *comparison, a, b *Record) string {
+	r, _ := relativeOf(c)
+	var parts []string
+	for _, w := range r.why {
+		p := "different " + w
+		switch w {
+		case "birth date":
+			p += " (" + describeBirth(a.Person) + " vs " + describeBirth(b.Person)
+			if r.gap >= 0 {
+				p += fmt.Sprintf(", at least %d years apart", r.gap)
+			}
+			p += ")"
+		case "suffix":
+			p += " (" + title(a.names[c.na].Suffix) + " vs " + title(b.names[c.nb].Suffix) + ")"
+		}
+		parts = append(parts, p)
 	}
-	return "Likely a relative: same family name and address, " + d + ". The shared name and address were not counted as evidence."
+	d := strings.Join(parts, ", ")
+	if r.household {
+		return "Likely a relative: same family name and address, " + d + ". The shared name and address were not counted as evidence."
+	}
+	return "Likely a relative: same family name, " + d + ". The shared family name was not counted as evidence."
 }

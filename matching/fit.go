@@ -60,7 +60,10 @@ func patternOf(a, b *Record, cfg *Config) pattern {
 
 // tally accumulates weighted level counts for the m (match) and u side.
 type tally struct {
-	m, u                         [numFields]map[string]float64
+	m, u [numFields]map[string]float64
+	// raw counts expected matches without the weights that balance
+	// sources, to judge whether a level has enough evidence.
+	raw                          [numFields]map[string]float64
 	yrM, yrU, agM, agU, inM, inU map[string]float64
 }
 
@@ -68,16 +71,19 @@ func newTally() *tally {
 	t := &tally{yrM: map[string]float64{}, yrU: map[string]float64{}, agM: map[string]float64{}, agU: map[string]float64{},
 		inM: map[string]float64{}, inU: map[string]float64{}}
 	for i := range numFields {
-		t.m[i], t.u[i] = map[string]float64{}, map[string]float64{}
+		t.m[i], t.u[i], t.raw[i] = map[string]float64{}, map[string]float64{}, map[string]float64{}
 	}
 	return t
 }
 
-func (t *tally) add(k pattern, wm, wu float64) {
+func (t *tally) add(k pattern, wm, wu float64) { t.addRaw(k, wm, wu, wm) }
+
+func (t *tally) addRaw(k pattern, wm, wu, raw float64) {
 	for i, l := range k.out {
 		if l != Missing {
 			t.m[i][l] += wm
 			t.u[i][l] += wu
+			t.raw[i][l] += raw
 		}
 	}
 	if k.yr != "" {
@@ -151,7 +157,7 @@ func (t *tally) table(start Table, source string) Table {
 			if p.Source != source {
 				continue
 			}
-			if t.m[i][l] < minEvidence {
+			if t.raw[i][l] < minEvidence {
 				p = Prob{M: start[f][l].M, U: p.U, Source: source + ", m from prior"}
 			}
 			if t.u[i][l] < minEvidence {
@@ -233,12 +239,15 @@ type EMStats struct {
 	Pairs      int     // candidate pairs compared
 	Patterns   int     // distinct outcome vectors
 	Iterations int     // EM iterations run
-	Matches    float64 // expected number of matching pairs
+	Matches    float64 // expected number of matching pairs (unweighted)
 }
 
 // FitEM estimates every field's m-probabilities from unlabelled candidate
 // pairs (what blocking returns) with the expectation-maximisation algorithm
 // for the Fellegi-Sunter mixture, starting from start. No labels are used.
+// Candidates may come from several sources (data sets with different error
+// processes); each source is weighted to count as much as the largest, so
+// that none drowns the others.
 //
 // With random empty, the u-probabilities come from the same EM and the
 // returned Prior is the chance that a candidate is the same person: the
@@ -248,29 +257,45 @@ type EMStats struct {
 // (nearly all are different people), which do not depend on how candidates
 // are generated; the returned Prior is then start's, and the caller sets it
 // to the chance that two random records match (see WithPopulation and
-// EMStats.Matches).
-func FitEM(candidates, random [][2]*Record, start Config) (Config, EMStats) {
-	counts := patterns(candidates, &start)
+// FitPrior).
+func FitEM(sources [][][2]*Record, random [][2]*Record, start Config) (Config, EMStats) {
+	type count struct{ w, n float64 }
+	counts := map[pattern]count{}
+	largest, total := 0, 0.0
+	for _, src := range sources {
+		largest = max(largest, len(src))
+	}
+	st := EMStats{}
+	for _, src := range sources {
+		scale := float64(largest) / float64(len(src))
+		for k, n := range patterns(src, &start) {
+			c := counts[k]
+			counts[k] = count{c.w + n*scale, c.n + n}
+		}
+		total += float64(len(src)) * scale
+		st.Pairs += len(src)
+	}
+	st.Patterns = len(counts)
 	cfg := start
-	st := EMStats{Pairs: len(candidates), Patterns: len(counts)}
 	var t *tally
 	for st.Iterations = 1; st.Iterations <= 200; st.Iterations++ {
 		t = newTally()
-		var matches float64
+		var matches, raw float64
 		lp := cfg.priorBits()
-		for k, n := range counts {
+		for k, c := range counts {
 			w := lp
 			for i, l := range k.out {
 				w += cfg.weight(i, l)
 			}
 			r := posterior(w)
-			t.add(k, n*r, n*(1-r))
-			matches += n * r
+			t.addRaw(k, c.w*r, c.w*(1-r), c.n*r)
+			matches += c.w * r
+			raw += c.n * r
 		}
-		prior := min(max(matches/float64(len(candidates)), 1e-9), 0.5)
+		prior := min(max(matches/total, 1e-9), 0.5)
 		next := withTable(cfg, t.table(start.Table, "em"), prior)
 		done := math.Abs(prior-cfg.Prior) < 1e-7*prior+1e-12
-		cfg, st.Matches = next, matches
+		cfg, st.Matches = next, raw
 		if done {
 			break
 		}

@@ -114,6 +114,7 @@ type comparison struct {
 	out    [numFields]string
 	na, nb int    // which names (0 = primary, else alias) were aligned
 	idName string // which identifier decided FieldID
+	gap    int    // years between the birth years, -1 when unknown
 }
 
 // compareRecords compares every field. When records have aliases, or their
@@ -150,6 +151,7 @@ func compareRecords(a, b *Record, cfg *Config) comparison {
 		c.out[iSuffix] = OneSided
 	}
 	c.out[iBirth] = compareBirth(a.birth, b.birth, cfg.AgeTolerance)
+	c.gap = birthGap(a.birth, b.birth)
 	c.out[iSex] = compareSex(a.Person.Sex, b.Person.Sex)
 	c.out[iRace] = compareRace(a.Person.Race, b.Person.Race)
 	c.out[iHeight] = compareHeight(a.Person.HeightIn, b.Person.HeightIn)
@@ -163,32 +165,49 @@ func compareRecords(a, b *Record, cfg *Config) comparison {
 	return c
 }
 
-// relativeConflicts lists why two records that share a family name and a
-// home are more likely relatives than one person: a different first name,
-// birth date, suffix or sex. It returns nil when they do not share both.
-func relativeConflicts(c *comparison) []string {
+// generation is the gap between birth years, in years, beyond which two
+// people sharing a family name are more likely parent and child (or
+// grandparent) than one person with a wrong birth date.
+const generation = 15
+
+// relative says why two records look like relatives rather than one person.
+type relative struct {
+	why       []string // conflicts: "first name", "birth date", "suffix", "sex"
+	household bool     // they also share an address
+	gap       int      // years between birth years, when that is the reason
+}
+
+// relativeOf decides whether the pair looks like relatives: a shared family
+// name with a shared address and any conflict, or a shared family name
+// with a conflict that marks a generation (Jr against Sr, birth years
+// generation or more apart) wherever they live.
+func relativeOf(c *comparison) (relative, bool) {
 	switch c.out[iFamily] {
 	case Exact, Compound, Phonetic:
 	default:
-		return nil
+		return relative{}, false
 	}
-	if s := c.out[iStreet]; s != Exact && s != Similar {
-		return nil
+	r := relative{gap: -1}
+	if s := c.out[iStreet]; s == Exact || s == Similar {
+		r.household = true
 	}
-	var why []string
 	if c.out[iGiven] == Different {
-		why = append(why, "first name")
+		r.why = append(r.why, "first name")
 	}
 	if b := c.out[iBirth]; b == Different || b == FarOff {
-		why = append(why, "birth date")
+		r.why = append(r.why, "birth date")
+		if c.gap >= generation {
+			r.gap = c.gap
+		}
 	}
 	if c.out[iSuffix] == Different {
-		why = append(why, "suffix")
+		r.why = append(r.why, "suffix")
 	}
 	if c.out[iSex] == Different {
-		why = append(why, "sex")
+		r.why = append(r.why, "sex")
 	}
-	return why
+	generational := r.gap >= 0 || c.out[iSuffix] == Different
+	return r, len(r.why) > 0 && (r.household || generational)
 }
 
 // householdFields are the fields a relative living with the person would
@@ -197,7 +216,7 @@ var householdFields = []int{iFamily, iStreet, iLine2, iCity, iZip, iState}
 
 // total returns each field's weight and the weight of the relative
 // adjustment, in bits.
-func (c *comparison) total(cfg *Config) (per [numFields]float64, relative float64) {
+func (c *comparison) total(cfg *Config) (per [numFields]float64, rel float64) {
 	for i := range numFields {
 		per[i] = cfg.weight(i, c.out[i])
 	}
@@ -206,14 +225,20 @@ func (c *comparison) total(cfg *Config) (per [numFields]float64, relative float6
 	// Given such a conflict, those agreements cannot tell the person from
 	// a relative, so their positive weight is taken back and the decision
 	// rests on first name, birth date, suffix and sex.
-	if !cfg.IgnoreRelatives && len(relativeConflicts(c)) > 0 {
-		for _, i := range householdFields {
-			if per[i] > 0 {
-				relative -= per[i]
-			}
+	r, ok := relativeOf(c)
+	if cfg.IgnoreRelatives || !ok {
+		return per, 0
+	}
+	shared := householdFields[:1]
+	if r.household {
+		shared = householdFields
+	}
+	for _, i := range shared {
+		if per[i] > 0 {
+			rel -= per[i]
 		}
 	}
-	return per, relative
+	return per, rel
 }
 
 // Result is the verdict on one pair of records.
@@ -265,7 +290,7 @@ func CompareRecords(a, b *Record, cfg Config) Result {
 	}
 	if rel != 0 {
 		pieces = append(pieces, Piece{Field: FieldRelative, Outcome: "likely_relative",
-			Weight: round2(rel), Text: explainRelative(relativeConflicts(&c), a, b)})
+			Weight: round2(rel), Text: explainRelative(&c, a, b)})
 	}
 	return cfg.result(w, pieces)
 }

@@ -1,0 +1,182 @@
+package matching
+
+import (
+	"testing"
+
+	"github.com/ccpor/ccpor"
+)
+
+// person builds a test person: name as "Last, First Middle" or "First Last",
+// dob as YYYY-MM-DD or "".
+func person(tb testing.TB, name, dob string) ccpor.Person {
+	tb.Helper()
+	n := ParseName(name)
+	p := ccpor.Person{Last: joinTitle(n.Family), Suffix: n.Suffix}
+	if len(n.Given) > 0 {
+		p.First = n.Given[0]
+		if len(n.Given) > 1 {
+			p.Middle = joinTitle(n.Given[1:])
+		}
+	}
+	if dob != "" {
+		d, err := ccpor.ParseDate(dob)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p.DOB = d
+	}
+	return p
+}
+
+func joinTitle(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += x
+	}
+	return out
+}
+
+// outcome returns the outcome a Result records for field, or Missing.
+func outcome(r Result, field string) string {
+	for _, p := range r.Explanation {
+		if p.Field == field {
+			return p.Outcome
+		}
+	}
+	return Missing
+}
+
+func TestCompareNames(t *testing.T) {
+	cfg := DefaultConfig()
+	for _, tt := range []struct {
+		a, b          string
+		given, family string
+	}{
+		// nicknames
+		{"Robert Smith", "Bob Smith", Nickname, Exact},
+		{"William Turner", "Bill Turner", Nickname, Exact},
+		{"José Hernández", "Pepe Hernandez", Nickname, Exact},
+		{"Jesús Ramírez", "Chuy Ramirez", Nickname, Exact},
+		{"Francisco Torres", "Paco Torres", Nickname, Exact},
+		{"Guadalupe Flores", "Lupe Flores", Nickname, Exact},
+		{"Humberto Vega", "Beto Vega", Nickname, Exact},
+		{"Hakob Petrosyan", "Hagop Petrosyan", Nickname, Exact},
+		// compound surnames and particles
+		{"García López, María", "Maria Lopez", Exact, Compound},
+		{"García López, María", "María García", Exact, Compound},
+		{"Garcia-Lopez, Maria", "García López, María", Exact, Exact},
+		{"Juan de la Cruz", "Juan Delacruz", Exact, Exact},
+		{"Juan de la Cruz", "Juan Cruz", Exact, Exact},
+		{"Sean O'Brien", "Sean OBrien", Exact, Exact},
+		{"Sean O'Brien", "O Brien, Sean", Exact, Exact},
+		// transliteration and accents
+		{"Nguyễn Văn Minh", "Nguyen Van Minh", Exact, Exact},
+		{"Zoë Muñoz", "Zoe Munoz", Exact, Exact},
+		{"Catherine Smith", "Kathryn Smith", Phonetic, Exact},
+		{"Jon Smyth", "John Smith", Nickname, Phonetic},
+		{"Jeffery Smyth", "Geoffrey Smith", Phonetic, Phonetic},
+		// typos
+		{"Micheal Johnson", "Michael Johnson", Phonetic, Exact},
+		{"Jonathan Hoffman", "Jonathan Hofmfan", Exact, Typo},
+		{"Stephanie Kowalski", "Stephanie Kowalsky", Exact, Phonetic},
+		// initials and middle names
+		{"J Smith", "John Smith", Initial, Exact},
+		{"Smith, J Michael", "Michael Smith", Middle, Exact},
+		// unrelated
+		{"John Smith", "James Smith", Different, Exact},
+		{"John Smith", "John Jones", Exact, Different},
+	} {
+		t.Run(tt.a+"~"+tt.b, func(t *testing.T) {
+			r := Compare(person(t, tt.a, ""), person(t, tt.b, ""), cfg)
+			if g, f := outcome(r, FieldGiven), outcome(r, FieldFamily); g != tt.given || f != tt.family {
+				t.Errorf("given, family = %s, %s; want %s, %s\n%v", g, f, tt.given, tt.family, r.Explanation)
+			}
+			back := Compare(person(t, tt.b, ""), person(t, tt.a, ""), cfg)
+			if !approx(back.Score, r.Score) {
+				t.Errorf("not symmetric: %.4f one way, %.4f the other", r.Score, back.Score)
+			}
+		})
+	}
+}
+
+func approx(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+func TestCompareSwappedNames(t *testing.T) {
+	r := Compare(person(t, "Isla Hall", "1985-02-07"), ccpor.Person{First: "Hall", Last: "Isla", DOB: ccpor.NewDate(1985, 2, 7)}, DefaultConfig())
+	if outcome(r, FieldOrder) != Swapped || outcome(r, FieldGiven) != Exact || outcome(r, FieldFamily) != Exact {
+		t.Errorf("swapped names not aligned: %v", r.Explanation)
+	}
+	if r.Level != LevelMatch {
+		t.Errorf("level = %q (score %.3f), want match", r.Level, r.Score)
+	}
+}
+
+func TestCompareBirth(t *testing.T) {
+	date := func(s string) ccpor.Date { d, _ := ccpor.ParseDate(s); return d }
+	on := ccpor.NewDate(2024, 6, 1)
+	for _, tt := range []struct {
+		name string
+		a, b ccpor.Person
+		want string
+	}{
+		{"exact", ccpor.Person{DOB: date("1980-03-04")}, ccpor.Person{DOB: date("1980-03-04")}, Exact},
+		{"day and month swapped", ccpor.Person{DOB: date("1980-03-04")}, ccpor.Person{DOB: date("1980-04-03")}, DaySwap},
+		{"one digit wrong", ccpor.Person{DOB: date("1980-03-04")}, ccpor.Person{DOB: date("1980-03-07")}, Typo},
+		{"year digits exchanged", ccpor.Person{DOB: date("1980-03-04")}, ccpor.Person{DOB: date("1908-03-04")}, Typo},
+		{"year one off", ccpor.Person{DOB: date("1979-03-04")}, ccpor.Person{DOB: date("1980-03-04")}, YearOff},
+		{"two of three parts", ccpor.Person{DOB: date("1980-03-04")}, ccpor.Person{DOB: date("1980-11-04")}, Partial},
+		{"months apart", ccpor.Person{DOB: date("1980-03-04")}, ccpor.Person{DOB: date("1980-05-21")}, Within},
+		{"different", ccpor.Person{DOB: date("1980-03-04")}, ccpor.Person{DOB: date("1962-11-20")}, Different},
+		{"birth year only", ccpor.Person{BirthYear: 1980}, ccpor.Person{DOB: date("1980-03-04")}, SameYr},
+		{"birth year far", ccpor.Person{BirthYear: 1960}, ccpor.Person{DOB: date("1980-03-04")}, FarOff},
+		{"age estimate close", ccpor.Person{Age: 42}, ccpor.Person{DOB: date("1980-03-04")}, AgeBand},
+		{"age estimate far", ccpor.Person{Age: 25}, ccpor.Person{DOB: date("1980-03-04")}, FarOff},
+		{"missing", ccpor.Person{}, ccpor.Person{DOB: date("1980-03-04")}, Missing},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := compareBirth(birthOf(tt.a, on), birthOf(tt.b, on), DefaultAgeTolerance); got != tt.want {
+				t.Errorf("compareBirth = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	// An age cannot be compared without the date it was estimated on.
+	if got := compareBirth(birthOf(ccpor.Person{Age: 42}, ccpor.Date{}), birthOf(ccpor.Person{DOB: date("1980-03-04")}, ccpor.Date{}), 4); got != Missing {
+		t.Errorf("age without a date = %s, want missing", got)
+	}
+}
+
+// Hard negatives: relatives who share a name and a home must not be merged.
+func TestCompareRelatives(t *testing.T) {
+	cfg := DefaultConfig()
+	home := &ccpor.Address{Line1: "1412 Alder Creek Rd", City: "Fresno", State: "CA", Zip: "93722"}
+	at := func(p ccpor.Person, suffix string) ccpor.Person {
+		p.Address, p.Suffix, p.Sex = home, suffix, "M"
+		return p
+	}
+	for _, tt := range []struct {
+		name string
+		a, b ccpor.Person
+	}{
+		{"father and son, Jr and Sr", at(person(t, "Daniel Ortiz", "1961-07-14"), "Sr"), at(person(t, "Daniel Ortiz", "1987-02-03"), "Jr")},
+		{"father and son, suffix only on the son", at(person(t, "Daniel Ortiz", "1961-07-14"), ""), at(person(t, "Daniel Ortiz", "1987-02-03"), "Jr")},
+		{"Jr and Sr without birth dates", at(person(t, "Daniel Ortiz", ""), "Sr"), at(person(t, "Daniel Ortiz", ""), "Jr")},
+		{"brothers", at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Marco Ortiz", "1990-10-30"), "")},
+		{"twins", at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Marco Ortiz", "1987-02-03"), "")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Compare(tt.a, tt.b, cfg)
+			if r.Level == LevelMatch {
+				t.Errorf("level = match (score %.3f); relatives must land below match\n%v", r.Score, r.Explanation)
+			}
+		})
+	}
+	// The same man entered twice, once with a slip in his birth date, is
+	// still a match: a typo is not a conflict.
+	r := Compare(at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Daniel Ortiz", "1987-02-08"), ""), cfg)
+	if r.Level != LevelMatch {
+		t.Errorf("same person with a birth-date typo: level %q (score %.3f), want match\n%v", r.Level, r.Score, r.Explanation)
+	}
+}

@@ -1,0 +1,72 @@
+package matching
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ccpor/ccpor"
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// format renders a Result the way a clerk's screen lists it.
+func format(r Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "score %.3f level %q weight %.2f\n", r.Score, r.Level, r.Weight)
+	for _, p := range r.Explanation {
+		fmt.Fprintf(&b, "%+7.2f %-8s %-12s %s\n", p.Weight, p.Field, p.Outcome, p.Text)
+	}
+	return b.String()
+}
+
+func TestExplanationGolden(t *testing.T) {
+	cfg := DefaultConfig()
+	date := func(s string) ccpor.Date { d, _ := ccpor.ParseDate(s); return d }
+	home := &ccpor.Address{Line1: "1412 Alder Creek Rd", City: "Fresno", State: "CA", Zip: "93722"}
+	for _, tt := range []struct {
+		name string
+		a, b ccpor.Person
+	}{
+		{"nickname_dayswap",
+			ccpor.Person{First: "Robert", Last: "Castañeda", DOB: date("1984-03-04"), Sex: "M", Race: "H"},
+			ccpor.Person{First: "Bob", Last: "Castaneda", DOB: date("1984-04-03"), Sex: "M", Race: "H"}},
+		{"compound_surname",
+			ccpor.Person{First: "María", Middle: "Elena", Last: "García López", DOB: date("1990-11-23"), Address: home},
+			ccpor.Person{First: "Maria", Last: "Lopez", DOB: date("1990-11-23"), Address: &ccpor.Address{Line1: "1412 Alder Creek Road", City: "Fresno", Zip: "93722"}}},
+		{"jr_sr_relative",
+			ccpor.Person{First: "Daniel", Last: "Ortiz", Suffix: "Sr", DOB: date("1961-07-14"), Sex: "M", Address: home},
+			ccpor.Person{First: "Daniel", Last: "Ortiz", Suffix: "Jr", DOB: date("1987-02-03"), Sex: "M", Address: home}},
+		{"twins_relative",
+			ccpor.Person{First: "Daniel", Last: "Ortiz", DOB: date("1987-02-03"), Sex: "M", Address: home},
+			ccpor.Person{First: "Marco", Last: "Ortiz", DOB: date("1987-02-03"), Sex: "M", Address: home}},
+		{"identifier_conflict",
+			ccpor.Person{First: "Linh", Last: "Trần", DOB: date("1979-05-30"), Identifiers: &ccpor.Identifiers{DL: "D1234567"}},
+			ccpor.Person{First: "Linh", Last: "Tran", DOB: date("1979-05-30"), Identifiers: &ccpor.Identifiers{DL: "D7654321"}}},
+		{"age_estimate",
+			ccpor.Person{First: "Tony", Last: "Avakian", Age: 45},
+			ccpor.Person{First: "Anthony", Last: "Avakian", DOB: date("1979-08-12"), HeightIn: 70, WeightLb: 190}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			on := ccpor.NewDate(2024, 6, 1)
+			got := format(CompareRecords(Prepare(tt.a, on), Prepare(tt.b, on), cfg))
+			path := filepath.Join("testdata", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("explanation mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
