@@ -115,14 +115,14 @@ func TestOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		entries, err := db.OutboxSince(ctx, 0, 10)
+		entries, err := db.ChangesSince(ctx, 0, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(entries) != 2 || entries[0].OrderID != a.ID || entries[1].OrderID != b.ID || entries[0].Seq >= entries[1].Seq {
 			t.Errorf("outbox = %+v, want a then b", entries)
 		}
-		if rest, _ := db.OutboxSince(ctx, entries[1].Seq, 10); len(rest) != 0 {
+		if rest, _ := db.ChangesSince(ctx, entries[1].Seq, 10); len(rest) != 0 {
 			t.Errorf("outbox after the last = %+v, want none", rest)
 		}
 	})
@@ -145,8 +145,8 @@ func TestInsertOrders(t *testing.T) {
 		if err != nil || n != 0 {
 			t.Fatalf("second insert: %d, %v; want 0", n, err)
 		}
-		head, _ := db.OutboxHead(ctx)
-		if entries, _ := db.OutboxSince(ctx, 0, 100); len(entries) != 3 || head != entries[2].Seq {
+		head, _ := db.ChangesHead(ctx)
+		if entries, _ := db.ChangesSince(ctx, 0, 100); len(entries) != 3 || head != entries[2].Seq {
 			t.Errorf("outbox has %d entries, want 3", len(entries))
 		}
 		got, err := db.FindOrderByID(ctx, orders[1].ID)

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
+	"github.com/ccpor/ccpor"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -24,29 +27,86 @@ func appendOutbox(ctx context.Context, tx pgx.Tx, ids ...string) error {
 	return nil
 }
 
-// OutboxEntry is one change to follow.
-type OutboxEntry struct {
-	Seq     int64
-	OrderID string
-}
+// Ensure DB is a change feed.
+var _ ccpor.ChangeFeed = (*DB)(nil)
 
-// OutboxSince returns up to limit outbox entries after seq, in order.
-func (db *DB) OutboxSince(ctx context.Context, seq int64, limit int) ([]OutboxEntry, error) {
+// ChangesSince returns up to limit outbox entries after seq, in order.
+func (db *DB) ChangesSince(ctx context.Context, seq int64, limit int) ([]ccpor.Change, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT seq, order_id::text FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2`, seq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox since %d: %w", seq, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxEntry, error) {
-		var e OutboxEntry
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ccpor.Change, error) {
+		var e ccpor.Change
 		err := r.Scan(&e.Seq, &e.OrderID)
 		return e, err
 	})
 }
 
-// OutboxHead returns the last outbox sequence number, 0 when empty.
-func (db *DB) OutboxHead(ctx context.Context) (int64, error) {
+// ChangesHead returns the last outbox sequence number, 0 when empty.
+func (db *DB) ChangesHead(ctx context.Context) (int64, error) {
 	var seq int64
 	err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM outbox`).Scan(&seq)
 	return seq, err
+}
+
+// FindOrdersByIDs returns the current versions of those of ids that exist,
+// without history: what an index needs, in one round trip.
+func (db *DB) FindOrdersByIDs(ctx context.Context, ids []string) ([]*ccpor.Order, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT o.id::text, o.version, v.doc
+		FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
+		WHERE o.id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("find orders: %w", err)
+	}
+	return collectOrders(rows, db.Now())
+}
+
+// EachOrder calls fn with the current version of every order, streaming
+// them in batches so a million orders never sit in memory at once.
+func (db *DB) EachOrder(ctx context.Context, fn func(*ccpor.Order) error) error {
+	const batch = 5000
+	after := "00000000-0000-0000-0000-000000000000"
+	for {
+		rows, err := db.Pool.Query(ctx, `
+			SELECT o.id::text, o.version, v.doc
+			FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
+			WHERE o.id > $1 ORDER BY o.id LIMIT $2`, after, batch)
+		if err != nil {
+			return fmt.Errorf("each order: %w", err)
+		}
+		orders, err := collectOrders(rows, db.Now())
+		if err != nil {
+			return err
+		}
+		for _, o := range orders {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if len(orders) < batch {
+			return nil
+		}
+		after = orders[len(orders)-1].ID
+	}
+}
+
+func collectOrders(rows pgx.Rows, now time.Time) ([]*ccpor.Order, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*ccpor.Order, error) {
+		var id string
+		var version int
+		var doc []byte
+		if err := r.Scan(&id, &version, &doc); err != nil {
+			return nil, err
+		}
+		var o ccpor.Order
+		if err := json.Unmarshal(doc, &o); err != nil {
+			return nil, fmt.Errorf("decode order %s: %w", id, err)
+		}
+		o.ID, o.Version = id, version
+		o.Status = o.StatusAt(now)
+		return &o, nil
+	})
 }

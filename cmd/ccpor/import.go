@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/store"
+	"github.com/google/uuid"
+)
+
+// maxLine caps one NDJSON line. An order is a few kilobytes; a longer line
+// is a broken file, reported and skipped without reading it into memory.
+const maxLine = 1 << 20
+
+// importNamespace derives the ID of a line that gives none from the line's
+// bytes, so importing the same file again finds the same IDs.
+var importNamespace = uuid.MustParse("5b0c4a52-7d0e-4d4f-9a43-6363706f7201")
+
+// ImportCommand adds orders from an NDJSON file, one order per line in the
+// API's JSON. Good lines are kept and bad ones reported by number; the
+// exit status is 2 when any line was bad.
+type ImportCommand struct {
+	Stdout, Stderr io.Writer
+	db             dbFlags
+}
+
+// importStats counts what an import did.
+type importStats struct {
+	Lines, Inserted, Present, Bad int
+}
+
+// Run parses flags and imports the file.
+func (c *ImportCommand) Run(ctx context.Context, args []string) error {
+	var batch int
+	fs := newFlagSet("import", "import [--batch N] FILE   (FILE - reads standard input)", c.Stderr)
+	fs.IntVar(&batch, "batch", 2000, "orders per transaction")
+	c.db.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || batch < 1 {
+		fs.Usage()
+		return errors.New("import needs exactly one FILE and a positive --batch")
+	}
+	var in io.Reader = os.Stdin
+	var size int64
+	name := fs.Arg(0)
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		in = f
+	}
+	db, err := c.db.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	stats, err := importOrders(ctx, db, in, importOptions{
+		Batch: batch, Source: "ccpor import " + name, Report: c.Stderr, Size: size, Now: time.Now(),
+	})
+	fmt.Fprintf(c.Stdout, "%d lines: %d orders added, %d already present, %d bad\n",
+		stats.Lines, stats.Inserted, stats.Present, stats.Bad)
+	if err != nil {
+		return err
+	}
+	if stats.Bad > 0 {
+		return exitError(2)
+	}
+	return nil
+}
+
+type importOptions struct {
+	Batch  int
+	Source string    // recorded as who made each version
+	Report io.Writer // bad lines and progress
+	Size   int64     // input size for progress, 0 when unknown
+	Now    time.Time
+}
+
+// line is one NDJSON line and where it was.
+type line struct {
+	n       int
+	data    []byte
+	tooLong bool
+}
+
+// chunk is a batch of lines on its way through the pipeline.
+type chunk struct {
+	seq    int
+	lines  []line
+	end    int64 // bytes read up to the end of this chunk
+	orders []*ccpor.Order
+	bad    []string
+}
+
+// importOrders reads NDJSON orders from r and stores the valid ones in
+// batches. Lines are parsed in parallel while the previous batch is being
+// written; batches are written, and bad lines reported, in file order.
+func importOrders(ctx context.Context, db *store.DB, r io.Reader, opt importOptions) (importStats, error) {
+	var stats importStats
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	read := make(chan *chunk, 2)
+	parsed := make(chan *chunk, 2)
+	var readErr error
+	go func() {
+		defer close(read)
+		readErr = readChunks(ctx, r, opt.Batch, read)
+	}()
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ch := range read {
+				parseChunk(ch, opt.Now)
+				select {
+				case parsed <- ch:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(parsed) }()
+
+	p := newProgress(opt.Report, "import", opt.Size)
+	defer p.done()
+	pending := map[int]*chunk{}
+	next := 0
+	for ch := range parsed {
+		pending[ch.seq] = ch
+		for ch := pending[next]; ch != nil; ch = pending[next] {
+			delete(pending, next)
+			next++
+			for _, b := range ch.bad {
+				fmt.Fprintln(opt.Report, b)
+			}
+			stats.Lines += len(ch.lines)
+			stats.Bad += len(ch.bad)
+			k, err := db.InsertOrders(ctx, ch.orders, "import", opt.Source)
+			if err != nil {
+				return stats, err
+			}
+			stats.Inserted += k
+			stats.Present += len(ch.orders) - k
+			p.set(ch.end, int64(stats.Inserted+stats.Present))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return stats, err
+	}
+	return stats, readErr
+}
+
+// readChunks splits r into chunks of n non-blank lines. A line longer than
+// maxLine is passed on marked, without its bytes.
+func readChunks(ctx context.Context, r io.Reader, n int, out chan<- *chunk) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var pos int64
+	ch := &chunk{}
+	lineNo := 0
+	send := func() bool {
+		ch.end = pos
+		select {
+		case out <- ch:
+		case <-ctx.Done():
+			return false
+		}
+		ch = &chunk{seq: ch.seq + 1}
+		return true
+	}
+	for {
+		data, tooLong, err := readLine(br, &pos)
+		if len(data) > 0 || tooLong || err == nil {
+			lineNo++
+			if tooLong || len(bytes.TrimSpace(data)) > 0 {
+				ch.lines = append(ch.lines, line{n: lineNo, data: data, tooLong: tooLong})
+			}
+		}
+		if len(ch.lines) == n && !send() {
+			return ctx.Err()
+		}
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(ch.lines) > 0 {
+		send()
+	}
+	return nil
+}
+
+// readLine returns the next line without its newline. A line over maxLine
+// is consumed but not kept.
+func readLine(br *bufio.Reader, pos *int64) (data []byte, tooLong bool, err error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		*pos += int64(len(frag))
+		if !tooLong {
+			if len(data)+len(frag) > maxLine+1 {
+				tooLong, data = true, nil
+			} else {
+				data = append(data, frag...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return bytes.TrimRight(data, "\r\n"), tooLong, err
+	}
+}
+
+// parseChunk turns a chunk's lines into prepared orders and reports.
+func parseChunk(ch *chunk, now time.Time) {
+	for _, l := range ch.lines {
+		if l.tooLong {
+			ch.bad = append(ch.bad, fmt.Sprintf("line %d: longer than %d bytes; skipped", l.n, maxLine))
+			continue
+		}
+		o, err := ccpor.ParseOrder(l.data)
+		if err == nil {
+			if o.ID == "" {
+				o.ID = uuid.NewSHA1(importNamespace, bytes.TrimSpace(l.data)).String()
+			}
+			err = o.Prepare(now)
+		}
+		if err != nil {
+			ch.bad = append(ch.bad, fmt.Sprintf("line %d: %s", l.n, describe(err)))
+			continue
+		}
+		ch.orders = append(ch.orders, o)
+	}
+	for i := range ch.lines {
+		ch.lines[i].data = nil // the orders are parsed; free the bytes
+	}
+}
+
+// describe is an error as one line: the message and each field problem.
+func describe(err error) string {
+	var e *ccpor.Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	parts := []string{e.Message}
+	for _, p := range e.Problems {
+		parts = append(parts, p.Field+": "+p.Detail)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,130 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/ccpor/ccpor"
+)
+
+// Person is one person of an indexed order.
+type Person struct {
+	Role   Role
+	Index  int // position in Order.Protected; 0 for the restrained person
+	Person ccpor.Person
+}
+
+// Hit is an order the index offers as a candidate, with its people for
+// matching to score. The record itself is read from the store.
+type Hit struct {
+	OrderID  string
+	IssuedOn ccpor.Date
+	Persons  []Person
+}
+
+// Filter narrows candidates by order.
+type Filter struct {
+	// ActiveOn keeps orders in effect on that date; zero keeps all.
+	ActiveOn ccpor.Date
+	// ExpiredOn keeps orders no longer in effect on that date.
+	ExpiredOn ccpor.Date
+	County    string
+	Types     []ccpor.OrderType
+}
+
+// Candidates returns up to limit orders that share a blocking key with p,
+// those sharing the rarest and most keys first. It never passes user text
+// to Bleve's query-string syntax: every clause is a term query.
+func (ix *Index) Candidates(ctx context.Context, p ccpor.Person, asOf ccpor.Date, f Filter, limit int) ([]Hit, error) {
+	keys := blockKeys(p, asOf)
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	terms := make([]query.Query, len(keys))
+	for i, k := range keys {
+		t := bleve.NewTermQuery(k)
+		t.SetField(fieldKeys)
+		terms[i] = t
+	}
+	return ix.run(ctx, bleve.NewDisjunctionQuery(terms...), f, limit)
+}
+
+// run executes q under the filter and decodes the hits.
+func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([]Hit, error) {
+	must := []query.Query{q}
+	must = append(must, f.queries()...)
+	var full query.Query = q
+	if len(must) > 1 {
+		full = bleve.NewConjunctionQuery(must...)
+	}
+	if f.ExpiredOn != (ccpor.Date{}) {
+		b := bleve.NewBooleanQuery()
+		b.AddMust(full)
+		b.AddMustNot(bleve.NewConjunctionQuery(activeOn(f.ExpiredOn)...))
+		full = b
+	}
+	req := bleve.NewSearchRequestOptions(full, limit, 0, false)
+	req.Fields = []string{fieldPersons}
+	req.Score = "" // default TF-IDF: rarer shared keys weigh more
+	ix.mu.RLock()
+	bi := ix.bi
+	ix.mu.RUnlock()
+	if bi == nil {
+		return nil, errClosed
+	}
+	res, err := bi.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	hits := make([]Hit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		s, _ := h.Fields[fieldPersons].(string)
+		var sd storedDoc
+		if err := json.Unmarshal([]byte(s), &sd); err != nil {
+			return nil, fmt.Errorf("index document %s: %w", h.ID, err)
+		}
+		hit := Hit{OrderID: h.ID, IssuedOn: sd.IssuedOn, Persons: make([]Person, len(sd.Persons))}
+		for i, sp := range sd.Persons {
+			hit.Persons[i] = Person{Role: sp.Role, Index: sp.Index, Person: sp.Person}
+		}
+		hits = append(hits, hit)
+	}
+	return hits, nil
+}
+
+func (f Filter) queries() []query.Query {
+	var qs []query.Query
+	if !f.ActiveOn.IsZero() {
+		qs = append(qs, activeOn(f.ActiveOn)...)
+	}
+	if f.County != "" {
+		t := bleve.NewTermQuery(f.County)
+		t.SetField(fieldCounty)
+		qs = append(qs, t)
+	}
+	if len(f.Types) > 0 {
+		var ts []query.Query
+		for _, typ := range f.Types {
+			t := bleve.NewTermQuery(string(typ))
+			t.SetField(fieldType)
+			ts = append(ts, t)
+		}
+		qs = append(qs, bleve.NewDisjunctionQuery(ts...))
+	}
+	return qs
+}
+
+// activeOn matches orders in effect on d: expiring on or after it, and not
+// terminated on or before it.
+func activeOn(d ccpor.Date) []query.Query {
+	t := d.Time()
+	inclusive, exclusive := true, false
+	exp := bleve.NewDateRangeInclusiveQuery(t, farFuture, &inclusive, &inclusive)
+	exp.SetField(fieldExpires)
+	term := bleve.NewDateRangeInclusiveQuery(t, farFuture, &exclusive, &inclusive)
+	term.SetField(fieldTerminated)
+	return []query.Query{exp, term}
+}

@@ -1,0 +1,159 @@
+package index
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// farFuture stands for "no date" in date fields, so "still in effect" is
+// one range query.
+var farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// Role says where a person stands in an order.
+type Role string
+
+// Roles of a person in an order.
+const (
+	RoleRestrained Role = "restrained"
+	RoleProtected  Role = "protected"
+)
+
+// storedPerson is one person of an order as the index keeps it for
+// re-scoring: enough to compare, not the whole record.
+type storedPerson struct {
+	Role   Role         `json:"r"`
+	Index  int          `json:"i"` // position in Order.Protected
+	Person ccpor.Person `json:"p"`
+}
+
+// storedDoc is what the index stores of an order for re-scoring.
+type storedDoc struct {
+	IssuedOn ccpor.Date     `json:"on"`
+	Persons  []storedPerson `json:"ps"`
+}
+
+// document is an order as Bleve indexes it.
+type document struct {
+	Keys       []string  `json:"keys"`
+	Last       []string  `json:"last"`
+	First      []string  `json:"first"`
+	Names      string    `json:"names"`
+	DOB        []string  `json:"dob"`
+	DOBSorted  []string  `json:"dob_sorted"`
+	BirthYear  []float64 `json:"birth_year"`
+	County     string    `json:"county"`
+	Type       string    `json:"type"`
+	Issued     time.Time `json:"issued_on"`
+	Expires    time.Time `json:"expires_at"`
+	Terminated time.Time `json:"terminated"`
+	Persons    string    `json:"persons"`
+}
+
+// persons lists everyone in an order.
+func persons(o *ccpor.Order) []storedPerson {
+	ps := []storedPerson{{Role: RoleRestrained, Person: slim(o.Restrained)}}
+	for i, p := range o.Protected {
+		ps = append(ps, storedPerson{Role: RoleProtected, Index: i, Person: slim(p.Person)})
+	}
+	return ps
+}
+
+// slim drops from a person what matching does not use.
+func slim(p ccpor.Person) ccpor.Person {
+	p.HeightIn, p.WeightLb, p.Hair, p.Eyes = 0, 0, "", ""
+	return p
+}
+
+func newDocument(o *ccpor.Order) (*document, error) {
+	d := &document{
+		County: o.County, Type: string(o.Type),
+		Issued: o.IssuedOn.Time(), Expires: farFuture, Terminated: farFuture,
+	}
+	if !o.ExpiresAt.IsZero() && !o.Permanent {
+		d.Expires = o.ExpiresAt.Time()
+	}
+	if o.Terminated != nil {
+		d.Terminated = o.Terminated.On.Time()
+	}
+	ps := persons(o)
+	var names []string
+	seen := map[string]bool{}
+	add := func(list *[]string, v string) {
+		k := fmt.Sprintf("%p|%s", list, v)
+		if v != "" && !seen[k] {
+			seen[k] = true
+			*list = append(*list, v)
+		}
+	}
+	years := map[int]bool{}
+	for _, sp := range ps {
+		p := sp.Person
+		for _, k := range blockKeys(p, o.IssuedOn) {
+			add(&d.Keys, k)
+		}
+		for _, n := range matching.NamesOf(p) {
+			for _, g := range n.Given {
+				add(&d.First, g)
+				names = append(names, g)
+				for _, c := range matching.CanonicalGiven(g) {
+					add(&d.First, c)
+				}
+			}
+			for _, f := range n.Family {
+				add(&d.Last, f)
+				names = append(names, f)
+			}
+			if len(n.Family) > 1 {
+				add(&d.Last, n.Joined())
+			}
+		}
+		if !p.DOB.IsZero() {
+			add(&d.DOB, dobKey(p.DOB))
+			add(&d.DOBSorted, dobSortedKey(p.DOB))
+		}
+		for _, y := range birthYears(p, o.IssuedOn) {
+			if !years[y] {
+				years[y] = true
+				d.BirthYear = append(d.BirthYear, float64(y))
+			}
+		}
+	}
+	d.Names = strings.Join(names, " ")
+	b, err := json.Marshal(storedDoc{IssuedOn: o.IssuedOn, Persons: ps})
+	if err != nil {
+		return nil, err
+	}
+	d.Persons = string(b)
+	return d, nil
+}
+
+func dobKey(d ccpor.Date) string {
+	return fmt.Sprintf("%04d%02d%02d", d.Year(), d.Month(), d.Day())
+}
+
+func dobSortedKey(d ccpor.Date) string {
+	lo, hi := int(d.Month()), d.Day()
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	return fmt.Sprintf("%04d%02d%02d", d.Year(), lo, hi)
+}
+
+// birthYears are the years the person may have been born in: the known
+// one, or the two an age stated on asOf allows.
+func birthYears(p ccpor.Person, asOf ccpor.Date) []int {
+	switch {
+	case !p.DOB.IsZero():
+		return []int{p.DOB.Year()}
+	case p.BirthYear != 0:
+		return []int{p.BirthYear}
+	case p.Age > 0 && !asOf.IsZero():
+		return []int{asOf.Year() - p.Age - 1, asOf.Year() - p.Age}
+	}
+	return nil
+}

@@ -1,0 +1,278 @@
+// Package index is the registry's search index: a Bleve index derived
+// from PostgreSQL, following its outbox, that turns a person as typed into
+// candidate orders for matching to score. Nothing in it is precious:
+// delete the directory and it rebuilds.
+package index
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/ccpor/ccpor"
+)
+
+// seqKey is the internal key holding the last outbox sequence applied, so
+// the position is stored in the index itself and moves with each batch.
+var seqKey = []byte("ccpor.outbox.seq")
+
+// currentLink names the generation in use inside the index directory. A
+// rebuild writes a new generation beside it and replaces the link with a
+// rename, so readers see the old index or the new one, never half of one.
+const currentLink = "current"
+
+// Index is an open Bleve index with its outbox position.
+type Index struct {
+	dir string
+
+	mu  sync.RWMutex
+	bi  bleve.Index
+	gen string // generation directory name
+	seq int64
+
+	waitMu  sync.Mutex
+	waiters []waiter
+}
+
+type waiter struct {
+	seq int64
+	ch  chan struct{}
+}
+
+// Open opens the index in dir, creating an empty one when there is none.
+// It fails when the index exists but cannot be read (corrupt): the caller
+// should then Rebuild.
+func Open(dir string) (*Index, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ix := &Index{dir: dir}
+	gen, err := os.Readlink(filepath.Join(dir, currentLink))
+	if errors.Is(err, os.ErrNotExist) {
+		gen, err = newGeneration(dir, 0)
+		if err != nil {
+			return nil, err
+		}
+		if err := swapCurrent(dir, gen); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	if err := ix.open(gen); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+func (ix *Index) open(gen string) error {
+	bi, err := bleve.Open(filepath.Join(ix.dir, gen))
+	if err != nil {
+		return fmt.Errorf("open index %s: %w", gen, err)
+	}
+	seq, err := readSeq(bi)
+	if err != nil {
+		bi.Close()
+		return err
+	}
+	ix.mu.Lock()
+	old := ix.bi
+	ix.bi, ix.gen, ix.seq = bi, gen, seq
+	ix.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	ix.notify(seq)
+	return nil
+}
+
+// Close closes the index.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.bi == nil {
+		return nil
+	}
+	err := ix.bi.Close()
+	ix.bi = nil
+	return err
+}
+
+// Seq returns the last outbox sequence number applied.
+func (ix *Index) Seq() int64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.seq
+}
+
+// Count returns how many orders the index holds.
+func (ix *Index) Count() (uint64, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.bi == nil {
+		return 0, errClosed
+	}
+	return ix.bi.DocCount()
+}
+
+var errClosed = ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: the index is not open.")
+
+// Apply indexes the orders, removes the deleted IDs and records seq, in
+// one Bleve batch: a crash leaves the index at the old position or the new
+// one, and replaying from the old is harmless because indexing an order
+// again replaces it.
+func (ix *Index) Apply(orders []*ccpor.Order, deleted []string, seq int64) error {
+	ix.mu.RLock()
+	bi := ix.bi
+	ix.mu.RUnlock()
+	if bi == nil {
+		return errClosed
+	}
+	if err := applyBatch(bi, orders, deleted, seq); err != nil {
+		return err
+	}
+	ix.mu.Lock()
+	if ix.bi == bi && seq > ix.seq {
+		ix.seq = seq
+	}
+	ix.mu.Unlock()
+	ix.notify(seq)
+	return nil
+}
+
+func applyBatch(bi bleve.Index, orders []*ccpor.Order, deleted []string, seq int64) error {
+	b := bi.NewBatch()
+	for _, o := range orders {
+		d, err := newDocument(o)
+		if err != nil {
+			return fmt.Errorf("index order %s: %w", o.ID, err)
+		}
+		if err := b.Index(o.ID, d); err != nil {
+			return fmt.Errorf("index order %s: %w", o.ID, err)
+		}
+	}
+	for _, id := range deleted {
+		b.Delete(id)
+	}
+	b.SetInternal(seqKey, []byte(strconv.FormatInt(seq, 10)))
+	return bi.Batch(b)
+}
+
+// WaitFor blocks until the index has applied seq or the timeout passes,
+// and reports whether it has. An intake calls it so that the clerk who
+// entered an order finds it at once.
+func (ix *Index) WaitFor(seq int64, timeout time.Duration) bool {
+	if ix.Seq() >= seq {
+		return true
+	}
+	ch := make(chan struct{})
+	ix.waitMu.Lock()
+	ix.waiters = append(ix.waiters, waiter{seq, ch})
+	ix.waitMu.Unlock()
+	if ix.Seq() >= seq { // applied between the check and the registration
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	case <-time.After(timeout):
+		return ix.Seq() >= seq
+	}
+}
+
+func (ix *Index) notify(seq int64) {
+	ix.waitMu.Lock()
+	defer ix.waitMu.Unlock()
+	kept := ix.waiters[:0]
+	for _, w := range ix.waiters {
+		if w.seq <= seq {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	ix.waiters = kept
+}
+
+func readSeq(bi bleve.Index) (int64, error) {
+	v, err := bi.GetInternal(seqKey)
+	if err != nil {
+		return 0, fmt.Errorf("read index position: %w", err)
+	}
+	if len(v) == 0 {
+		return 0, nil
+	}
+	seq, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("index position %q: %w", v, err)
+	}
+	return seq, nil
+}
+
+// newGeneration creates an empty index directory in dir at position seq
+// and returns its name.
+func newGeneration(dir string, seq int64) (string, error) {
+	gen := fmt.Sprintf("gen-%d", time.Now().UnixNano())
+	bi, err := bleve.New(filepath.Join(dir, gen), newMapping())
+	if err != nil {
+		return "", fmt.Errorf("create index: %w", err)
+	}
+	if err := bi.SetInternal(seqKey, []byte(strconv.FormatInt(seq, 10))); err != nil {
+		bi.Close()
+		return "", err
+	}
+	return gen, bi.Close()
+}
+
+// swapCurrent points the current link at gen atomically.
+func swapCurrent(dir, gen string) error {
+	tmp := filepath.Join(dir, currentLink+".tmp")
+	os.Remove(tmp)
+	if err := os.Symlink(gen, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, currentLink))
+}
+
+// Reload switches to the current generation if a rebuild replaced it, and
+// removes generations no longer in use. It reports whether it switched.
+func (ix *Index) Reload() (bool, error) {
+	gen, err := os.Readlink(filepath.Join(ix.dir, currentLink))
+	if err != nil {
+		return false, err
+	}
+	ix.mu.RLock()
+	same := gen == ix.gen
+	ix.mu.RUnlock()
+	if same {
+		return false, nil
+	}
+	if err := ix.open(gen); err != nil {
+		return false, err
+	}
+	removeStale(ix.dir, gen)
+	return true, nil
+}
+
+// removeStale deletes generations older than keep. Newer ones may be a
+// rebuild in progress in another process.
+func removeStale(dir, keep string) {
+	k := genTime(keep)
+	old, _ := filepath.Glob(filepath.Join(dir, "gen-*"))
+	for _, g := range old {
+		if t := genTime(filepath.Base(g)); t > 0 && t < k {
+			os.RemoveAll(g)
+		}
+	}
+}
+
+func genTime(gen string) int64 {
+	t, _ := strconv.ParseInt(strings.TrimPrefix(gen, "gen-"), 10, 64)
+	return t
+}

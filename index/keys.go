@@ -1,0 +1,113 @@
+package index
+
+import (
+	"strconv"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// blockKeys returns the composite blocking keys of a person. Two records
+// of one person share at least one key under any single slip, and most
+// under several, while each key is rare enough that a query stays fast at
+// a million orders. Each key pairs two independent facts:
+//
+//	nn  family × given phonetic code, in either order: birth date wrong or
+//	    missing, names swapped between the boxes, nicknames (via canonical
+//	    given names)
+//	fy  family code × birth year: given name garbled or a nickname not in
+//	    the table
+//	gy  given code × birth year: family name changed (marriage) or garbled
+//	d   birth date: both names garbled
+//	ds  birth date with day and month sorted: day and month swapped
+//	fd  family token with one letter deleted × given initial, and
+//	gd  given token with one letter deleted × family initial: typos that
+//	    change the phonetic code (a deletion neighbourhood: two spellings
+//	    one edit apart share a deleted form)
+//
+// asOf is the date a stated age was estimated on (the issue date).
+func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
+	var keys []string
+	seen := map[string]bool{}
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	var years []string
+	for _, y := range birthYears(p, asOf) {
+		years = append(years, strconv.Itoa(y))
+	}
+	for _, n := range matching.NamesOf(p) {
+		var family, given []string // phonetic codes
+		var famToks []string
+		famToks = append(famToks, n.Core()...)
+		if len(n.Family) > 1 {
+			famToks = append(famToks, n.Joined())
+		}
+		for _, t := range famToks {
+			family = append(family, matching.PhoneticKeys(t)...)
+		}
+		var givenToks []string
+		for _, g := range n.Given {
+			if len(g) < 2 {
+				continue
+			}
+			givenToks = append(givenToks, g)
+			given = append(given, matching.PhoneticKeys(g)...)
+			for _, c := range matching.CanonicalGiven(g) {
+				given = append(given, matching.PhoneticKeys(c)...)
+			}
+		}
+		for _, f := range family {
+			for _, g := range given {
+				if f < g {
+					add("nn:" + f + "|" + g)
+				} else {
+					add("nn:" + g + "|" + f)
+				}
+			}
+			for _, y := range years {
+				add("fy:" + f + "|" + y)
+			}
+		}
+		for _, g := range given {
+			for _, y := range years {
+				add("gy:" + g + "|" + y)
+			}
+		}
+		if len(givenToks) > 0 {
+			initial := givenToks[0][:1]
+			for _, t := range famToks {
+				for _, d := range deletions(t) {
+					add("fd:" + d + "|" + initial)
+				}
+			}
+		}
+		if len(famToks) > 0 && len(givenToks) > 0 {
+			initial := famToks[0][:1]
+			for _, d := range deletions(givenToks[0]) {
+				add("gd:" + d + "|" + initial)
+			}
+		}
+	}
+	if !p.DOB.IsZero() {
+		add("d:" + dobKey(p.DOB))
+		add("ds:" + dobSortedKey(p.DOB))
+	}
+	return keys
+}
+
+// deletions returns t and every string made by deleting one of its
+// letters, for tokens of four letters or more.
+func deletions(t string) []string {
+	if len(t) < 4 {
+		return nil
+	}
+	out := []string{t}
+	for i := range len(t) {
+		out = append(out, t[:i]+t[i+1:])
+	}
+	return out
+}

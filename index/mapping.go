@@ -1,0 +1,103 @@
+package index
+
+import (
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// Names of the analysis components this package registers with Bleve.
+const (
+	phoneticFilterName = "ccpor_phonetic"
+	phoneticAnalyzer   = "ccpor_name_phonetic"
+)
+
+// phoneticFilter swaps each name token for its phonetic keys at the same
+// position, so "Kathryn" and "Catherine" meet on one term. It calls
+// matching.PhoneticKeys, as the scorer does, so the two cannot disagree.
+type phoneticFilter struct{}
+
+func (phoneticFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
+	out := make(analysis.TokenStream, 0, len(in)*2)
+	for _, tok := range in {
+		for _, k := range matching.PhoneticKeys(string(tok.Term)) {
+			out = append(out, &analysis.Token{Term: []byte(k), Position: tok.Position,
+				Start: tok.Start, End: tok.End, Type: tok.Type})
+		}
+	}
+	return out
+}
+
+func init() {
+	err := registry.RegisterTokenFilter(phoneticFilterName,
+		func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
+			return phoneticFilter{}, nil
+		})
+	if err != nil {
+		panic(err) // registered twice: a build fault
+	}
+}
+
+// Fields of an order document. One document per order holds the names
+// and birth dates of everyone in it, so a hit is an order; which person
+// matched is decided by re-scoring the stored persons.
+const (
+	fieldKeys       = "keys"       // composite blocking keys (see blockKeys)
+	fieldLast       = "last"       // folded family-name tokens, for prefix and fuzzy queries
+	fieldFirst      = "first"      // folded given names and their canonical forms
+	fieldNames      = "names"      // every name token, through the phonetic analyzer
+	fieldDOB        = "dob"        // birth dates, YYYYMMDD
+	fieldDOBSorted  = "dob_sorted" // birth year with day and month sorted, so swaps meet
+	fieldBirthYear  = "birth_year" // known or estimated birth years (numeric)
+	fieldCounty     = "county"     // keyword
+	fieldType       = "type"       // keyword
+	fieldIssued     = "issued_on"  // date
+	fieldExpires    = "expires_at" // date; far future when the order has none
+	fieldTerminated = "terminated" // date; far future when not terminated
+	fieldPersons    = "persons"    // stored only: the people, for re-scoring
+)
+
+func newMapping() mapping.IndexMapping {
+	im := bleve.NewIndexMapping()
+	if err := im.AddCustomAnalyzer(phoneticAnalyzer, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     whitespace.Name,
+		"token_filters": []string{phoneticFilterName},
+	}); err != nil {
+		panic(err)
+	}
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Store, f.IncludeInAll, f.IncludeTermVectors, f.DocValues = false, false, false, false
+		return f
+	}
+	doc := bleve.NewDocumentStaticMapping()
+	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldDOB, fieldDOBSorted, fieldCounty, fieldType} {
+		doc.AddFieldMappingsAt(name, kw())
+	}
+	names := bleve.NewTextFieldMapping()
+	names.Analyzer = phoneticAnalyzer
+	names.Store, names.IncludeInAll, names.IncludeTermVectors, names.DocValues = false, false, false, false
+	doc.AddFieldMappingsAt(fieldNames, names)
+	year := bleve.NewNumericFieldMapping()
+	year.Store, year.IncludeInAll, year.DocValues = false, false, false
+	doc.AddFieldMappingsAt(fieldBirthYear, year)
+	for _, name := range []string{fieldIssued, fieldExpires, fieldTerminated} {
+		d := bleve.NewDateTimeFieldMapping()
+		d.Store, d.IncludeInAll, d.DocValues = false, false, false
+		doc.AddFieldMappingsAt(name, d)
+	}
+	persons := bleve.NewTextFieldMapping()
+	persons.Index, persons.Store, persons.IncludeInAll, persons.IncludeTermVectors, persons.DocValues = false, true, false, false, false
+	doc.AddFieldMappingsAt(fieldPersons, persons)
+
+	im.DefaultMapping = doc
+	im.DefaultAnalyzer = keyword.Name
+	im.IndexDynamic, im.StoreDynamic, im.DocValuesDynamic = false, false, false
+	return im
+}
