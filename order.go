@@ -146,4 +146,7 @@ type OrderService interface {
 	// CreateOrder stores a prepared order (see Order.Prepare) and assigns
 	// its ID when empty. It returns EConflict when the ID exists.
 	CreateOrder(ctx context.Context, o *Order) error
+	// FindOrdersByIDs returns the current versions of those of ids that
+	// exist, without history, in no particular order.
+	FindOrdersByIDs(ctx context.Context, ids []string) ([]*Order, error)
 }

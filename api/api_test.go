@@ -14,6 +14,7 @@ import (
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/api"
+	"github.com/ccpor/ccpor/index"
 	"github.com/ccpor/ccpor/store"
 	"github.com/ccpor/ccpor/store/storetest"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -27,21 +28,32 @@ var now = time.Date(2026, time.March, 2, 17, 0, 0, 0, time.UTC)
 // testServer is a real server on a real database, whose every answer is
 // checked against the OpenAPI document.
 type testServer struct {
-	t      *testing.T
-	db     *store.DB
-	srv    *httptest.Server
-	router routers.Router
-	tokens map[ccpor.Role]string
+	t        *testing.T
+	db       *store.DB
+	srv      *httptest.Server
+	router   routers.Router
+	tokens   map[ccpor.Role]string
+	follower *index.Follower
 }
 
 func mustServer(t *testing.T) *testServer {
 	t.Helper()
 	db := storetest.MustOpenDB(t)
 	db.Now = func() time.Time { return now }
-	s := api.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := api.NewServer(slog.New(slog.NewTextHandler(testLog{t}, nil)))
 	s.Orders, s.Users, s.Audit, s.Ready = db, db, db, db.Ping
 	s.Now = db.Now
-	ts := &testServer{t: t, db: db, srv: httptest.NewServer(s.Handler()), tokens: map[ccpor.Role]string{}}
+	ix, err := index.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	follower := &index.Follower{Index: ix, Feed: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	done := make(chan struct{})
+	go func() { follower.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; ix.Close() })
+	s.Index, s.Follower = ix, follower
+	ts := &testServer{t: t, db: db, srv: httptest.NewServer(s.Handler()), tokens: map[ccpor.Role]string{}, follower: follower}
 	t.Cleanup(ts.srv.Close)
 
 	loader := openapi3.NewLoader()
@@ -60,6 +72,7 @@ func mustServer(t *testing.T) *testServer {
 		{Name: "Clerk Alameda", Role: ccpor.RoleClerk, County: "Alameda"},
 		{Name: "Officer", Role: ccpor.RoleOfficer},
 		{Name: "Judge", Role: ccpor.RoleJudge},
+		{Name: "Tribal Court", Role: ccpor.RoleTribal},
 	} {
 		token, err := db.CreateUser(context.Background(), &u)
 		if err != nil {
@@ -260,4 +273,13 @@ func mustProblem(t *testing.T, resp *http.Response, body []byte, status int) api
 		t.Errorf("problem = %+v", p)
 	}
 	return p
+}
+
+// testLog sends the server's log to the test's, shown when a test fails.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Helper()
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

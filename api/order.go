@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/ccpor/ccpor"
 	"github.com/gin-gonic/gin"
@@ -39,6 +40,11 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 		return err
 	}
 	o.Warnings = warnings
+	// Read-your-writes: answer once the order is searchable, so the clerk
+	// who enters it again at once is told it exists.
+	if s.Follower != nil && !s.Follower.Sync(ctx, time.Second) {
+		s.Logger.Warn("intake answered before the index caught up", "order", o.ID)
+	}
 	c.Header("Location", "/api/v1/orders/"+o.ID)
 	c.JSON(http.StatusCreated, o)
 	return nil

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/index"
+	"github.com/ccpor/ccpor/matching"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -38,9 +40,13 @@ type Server struct {
 	Audit  Auditor
 	// Ready reports whether the server can answer: database reachable
 	// (and, later, the index caught up).
-	Ready  func(ctx context.Context) error
-	Now    func() time.Time
-	Logger *slog.Logger
+	Ready func(ctx context.Context) error
+	// Index and Follower serve searches; Match scores their candidates.
+	Index    *index.Index
+	Follower *index.Follower
+	Match    matching.Config
+	Now      func() time.Time
+	Logger   *slog.Logger
 
 	metrics  *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -50,7 +56,7 @@ type Server struct {
 // NewServer returns a server with its metrics registered; fill in the
 // service fields before calling Handler.
 func NewServer(logger *slog.Logger) *Server {
-	s := &Server{Now: time.Now, Logger: logger, metrics: prometheus.NewRegistry()}
+	s := &Server{Now: time.Now, Logger: logger, Match: matching.DefaultConfig(), metrics: prometheus.NewRegistry()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ccpor_http_requests_total", Help: "HTTP requests by route and status.",
 	}, []string{"method", "route", "status"})
@@ -83,13 +89,17 @@ func (s *Server) Handler() http.Handler {
 
 	v1 := r.Group("/api/v1", s.authenticate)
 	s.registerOrderRoutes(v1)
+	s.registerSearchRoutes(v1)
 	return r
 }
 
 func (s *Server) handleReady(c *gin.Context) error {
 	if err := s.Ready(c.Request.Context()); err != nil {
 		s.Logger.Warn("not ready", "err", err)
-		return ccpor.Errorf(ccpor.EUnavailable, "Not ready: %v.", err)
+		return ccpor.Errorf(ccpor.EUnavailable, "Not ready: the database does not answer.")
+	}
+	if err := s.searchReady(c.Request.Context()); err != nil {
+		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 	return nil

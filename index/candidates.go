@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -122,9 +123,9 @@ func (f Filter) queries() []query.Query {
 func activeOn(d ccpor.Date) []query.Query {
 	t := d.Time()
 	inclusive, exclusive := true, false
-	exp := bleve.NewDateRangeInclusiveQuery(t, farFuture, &inclusive, &inclusive)
+	exp := bleve.NewDateRangeInclusiveQuery(t, time.Time{}, &inclusive, &inclusive)
 	exp.SetField(fieldExpires)
-	term := bleve.NewDateRangeInclusiveQuery(t, farFuture, &exclusive, &inclusive)
+	term := bleve.NewDateRangeInclusiveQuery(t, time.Time{}, &exclusive, &inclusive)
 	term.SetField(fieldTerminated)
 	return []query.Query{exp, term}
 }

@@ -11,8 +11,9 @@ import (
 )
 
 // farFuture stands for "no date" in date fields, so "still in effect" is
-// one range query.
-var farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+// one range query. Bleve keeps dates as int64 nanoseconds, which end in
+// 2262.
+var farFuture = time.Date(2200, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // Role says where a person stands in an order.
 type Role string

@@ -146,3 +146,15 @@ func (f *Follower) Ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Sync waits, up to timeout, until every change committed before the call
+// is searchable, and reports whether it is. An intake calls it so that
+// the clerk who entered an order finds it at once.
+func (f *Follower) Sync(ctx context.Context, timeout time.Duration) bool {
+	head, err := f.Feed.ChangesHead(ctx)
+	if err != nil {
+		return false
+	}
+	f.Nudge()
+	return f.Index.WaitFor(head, timeout)
+}

@@ -27,6 +27,7 @@ Commands:
   migrate  bring the database schema up to date
   seed     add synthetic demo orders
   import   add orders from an NDJSON file
+  reindex  rebuild the search index from the database and swap it in
   user     manage users and their bearer tokens
 
 Every command finds PostgreSQL by itself: DATABASE_URL when set, else the
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&SeedCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "import":
 		return (&ImportCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "reindex":
+		return (&ReindexCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "user":
 		return (&UserCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "help", "-h", "--help":

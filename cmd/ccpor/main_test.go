@@ -29,7 +29,7 @@ func MustServe(tb testing.TB, url string) string {
 	cmd := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Listening: listening}
 	cmd.db.url = url
 	done := make(chan error, 1)
-	go func() { done <- cmd.Run(ctx, []string{"--addr", "127.0.0.1:0"}) }()
+	go func() { done <- cmd.Run(ctx, []string{"--addr", "127.0.0.1:0", "--index-dir", tb.TempDir()}) }()
 	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

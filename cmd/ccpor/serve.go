@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/api"
+	"github.com/ccpor/ccpor/index"
 	"github.com/ccpor/ccpor/store"
 )
 
@@ -20,6 +22,7 @@ type ServeCommand struct {
 	Stdout, Stderr io.Writer
 	db             dbFlags
 	addr           string
+	indexDir       string
 	demo           int
 	// Listening, when set, receives the bound address once the server
 	// accepts connections (tests listen on :0).
@@ -32,6 +35,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("serve", "serve [--addr :8080] [--demo N] [flags]", c.Stderr)
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.IntVar(&c.demo, "demo", 0, "when the registry is empty, seed N synthetic demo orders and print a demo token")
+	fs.StringVar(&c.indexDir, "index-dir", ".data/index", "directory of the search index (derived data: delete it and it rebuilds)")
 	c.db.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -48,9 +52,18 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 
+	ix, err := c.openIndex(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	follower := &index.Follower{Index: ix, Feed: db, Logger: log}
+	go follower.Run(ctx)
+
 	srv := api.NewServer(log)
 	srv.Orders, srv.Users, srv.Audit = db, db, db
 	srv.Ready = db.Ping
+	srv.Index, srv.Follower = ix, follower
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -79,6 +92,32 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
+// openIndex opens the search index, rebuilding it from PostgreSQL when it
+// is corrupt, or new while the registry already holds orders (a bulk
+// rebuild is much faster than replaying the whole outbox).
+func (c *ServeCommand) openIndex(ctx context.Context, db *store.DB, log *slog.Logger) (*index.Index, error) {
+	ix, err := index.Open(c.indexDir)
+	if err != nil {
+		log.Error("search index unreadable; rebuilding it", "dir", c.indexDir, "err", err)
+	} else if n, _ := ix.Count(); n == 0 && ix.Seq() == 0 {
+		if head, err := db.ChangesHead(ctx); err == nil && head > 0 {
+			ix.Close()
+			ix, err = nil, nil
+			log.Info("search index is empty; building it", "dir", c.indexDir)
+		}
+	}
+	if ix != nil {
+		return ix, nil
+	}
+	start := time.Now()
+	n, err := rebuild(ctx, db, c.indexDir, c.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("search index built", "orders", n, "seconds", time.Since(start).Seconds())
+	return index.Open(c.indexDir)
+}
+
 // seedDemo fills an empty registry with demo orders and prints a token
 // and a request to try, so `make run` is ready to use.
 func (c *ServeCommand) seedDemo(ctx context.Context, db *store.DB, log *slog.Logger) error {
@@ -100,13 +139,18 @@ func (c *ServeCommand) seedDemo(ctx context.Context, db *store.DB, log *slog.Log
 	if err := db.Pool.QueryRow(ctx, `SELECT id::text FROM orders ORDER BY created_at, id LIMIT 1`).Scan(&id); err != nil {
 		return err
 	}
+	host := c.addr
+	if strings.HasPrefix(host, ":") {
+		host = "localhost" + host
+	}
 	fmt.Fprintf(c.Stdout, `
 ccpor demo: %d orders in the registry.
 A demo clerk token (make more with: bin/ccpor user add --name NAME --role judge):
 
   export TOKEN=%s
-  curl -s -H "Authorization: Bearer $TOKEN" http://localhost%s/api/v1/orders/%s
+  curl -s -H "Authorization: Bearer $TOKEN" http://%s/api/v1/orders/%s
+  curl -s -H "Authorization: Bearer $TOKEN" http://%s/api/v1/search -d '{"last": "garc", "first": "m"}'
 
-`, max(count, c.demo), token, c.addr, id)
+`, max(count, c.demo), token, host, id, host)
 	return nil
 }

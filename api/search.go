@@ -1,0 +1,292 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/index"
+	"github.com/ccpor/ccpor/matching"
+	"github.com/gin-gonic/gin"
+)
+
+// Search limits.
+const (
+	defaultPerPage = 20
+	maxPerPage     = 50
+)
+
+func (s *Server) registerSearchRoutes(r *gin.RouterGroup) {
+	r.POST("/search", s.wrap(s.handleSearch))
+	r.POST("/checks/duplicates", s.require(ccpor.RoleClerk, ccpor.RoleJudge, ccpor.RoleAdmin), s.wrap(s.handleCheckDuplicates))
+}
+
+// searchRequest is an officer's search. It comes as a JSON body so that
+// names and birth dates never appear in URLs or access logs.
+type searchRequest struct {
+	Last      string     `json:"last"`
+	First     string     `json:"first"`
+	DOB       ccpor.Date `json:"dob"`
+	BirthYear int        `json:"birth_year"`
+	AgeMin    int        `json:"age_min"`
+	AgeMax    int        `json:"age_max"`
+	County    string     `json:"county"`
+	Types     []string   `json:"types"`
+	// Status is active (the default), expired or any.
+	Status  string `json:"status"`
+	Page    int    `json:"page"`
+	PerPage int    `json:"per_page"`
+}
+
+// Candidate is one order offered by a search or a duplicate check.
+type Candidate struct {
+	OrderID     string           `json:"order_id"`
+	Score       float64          `json:"score"`
+	Level       string           `json:"level,omitempty"`
+	Role        index.Role       `json:"role"` // the matched person's place in the order
+	Person      personSummary    `json:"person"`
+	Explanation []matching.Piece `json:"explanation"`
+	Order       *orderSummary    `json:"order,omitempty"`
+}
+
+// personSummary is the matched person as a result list shows them. A
+// protected person's address is never shown (FC 6252.5, 18 USC 2265(d)).
+type personSummary struct {
+	Name      string     `json:"name"`
+	DOB       ccpor.Date `json:"dob,omitzero"`
+	BirthYear int        `json:"birth_year,omitempty"`
+	Age       int        `json:"age,omitempty"`
+	Sex       string     `json:"sex,omitempty"`
+	Race      string     `json:"race,omitempty"`
+}
+
+// orderSummary is what an officer needs at a glance: is it in effect, was
+// it served, does it bar firearms or contact.
+type orderSummary struct {
+	Type       ccpor.OrderType     `json:"type"`
+	Phase      ccpor.Phase         `json:"phase"`
+	Form       string              `json:"form"`
+	County     string              `json:"county"`
+	Division   ccpor.Division      `json:"division,omitempty"`
+	CaseNumber string              `json:"case_number"`
+	IssuedOn   ccpor.Date          `json:"issued_on"`
+	ExpiresAt  ccpor.Date          `json:"expires_at,omitzero"`
+	Permanent  bool                `json:"permanent,omitempty"`
+	Status     ccpor.Status        `json:"status"`
+	Service    ccpor.ServiceStatus `json:"service"`
+	Served     bool                `json:"served"`
+	Firearms   bool                `json:"firearms"`
+	NoContact  bool                `json:"no_contact"`
+	StayAway   int                 `json:"stay_away_yards"`
+	Restrained string              `json:"restrained"`
+}
+
+func (s *Server) handleSearch(c *gin.Context) error {
+	var req searchRequest
+	if err := decodeStrict(c, &req); err != nil {
+		return err
+	}
+	today := ccpor.DateOf(s.Now())
+	q := index.Query{Last: req.Last, First: req.First, DOB: req.DOB, BirthYear: req.BirthYear,
+		AgeMin: req.AgeMin, AgeMax: req.AgeMax}
+	var err error
+	if q.Filter, err = filterOf(req.County, req.Types, req.Status, today); err != nil {
+		return err
+	}
+	if err := q.Check(); err != nil {
+		return err
+	}
+	page, perPage := max(req.Page, 1), req.PerPage
+	if perPage <= 0 {
+		perPage = defaultPerPage
+	}
+	perPage = min(perPage, maxPerPage)
+
+	ctx := c.Request.Context()
+	if err := s.searchReady(ctx); err != nil {
+		return err
+	}
+	hits, err := s.Index.Search(ctx, q, today)
+	if err != nil {
+		return err
+	}
+	matches := index.Rank(q, hits, s.Match)
+	total := len(matches)
+	from := min((page-1)*perPage, total)
+	to := min(from+perPage, total)
+	cands, err := s.candidates(ctx, matches[from:to])
+	if err != nil {
+		return err
+	}
+	if err := s.Audit.Audit(ctx, "search", "", req); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{
+		"hits":      cands,
+		"total":     total,
+		"page":      page,
+		"per_page":  perPage,
+		"truncated": len(hits) >= index.SearchCap,
+		"searched":  searched(today, req.Status),
+	})
+	return nil
+}
+
+func (s *Server) handleCheckDuplicates(c *gin.Context) error {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	if err != nil {
+		return ccpor.Errorf(ccpor.EInvalid, "The order could not be read: it must be JSON of at most %d bytes.", maxBodyBytes)
+	}
+	o, err := ccpor.ParseOrder(body)
+	if err != nil {
+		return err
+	}
+	if err := o.Prepare(s.Now()); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	if err := s.searchReady(ctx); err != nil {
+		return err
+	}
+	cands, err := s.duplicates(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := s.Audit.Audit(ctx, "check.duplicates", "", gin.H{"case_number": o.CaseNumber, "county": o.County}); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"candidates": cands, "searched": searched(ccpor.DateOf(s.Now()), "any")})
+	return nil
+}
+
+// duplicates returns the existing orders whose restrained person may be
+// o's, at the possible level or above, best first.
+func (s *Server) duplicates(ctx context.Context, o *ccpor.Order) ([]Candidate, error) {
+	hits, err := s.Index.Candidates(ctx, o.Restrained, o.IssuedOn, index.Filter{}, index.CandidateCap)
+	if err != nil {
+		return nil, err
+	}
+	probe := matching.Prepare(o.Restrained, o.IssuedOn)
+	var matches []index.Match
+	for _, h := range hits {
+		if h.OrderID == o.ID {
+			continue
+		}
+		for _, p := range h.Persons {
+			if p.Role != index.RoleRestrained {
+				continue
+			}
+			r := matching.CompareRecords(probe, matching.Prepare(p.Person, h.IssuedOn), s.Match)
+			if r.Level != "" {
+				matches = append(matches, index.Match{OrderID: h.OrderID, Person: p, Result: r})
+			}
+		}
+	}
+	slices.SortStableFunc(matches, func(a, b index.Match) int {
+		switch {
+		case a.Result.Score > b.Result.Score:
+			return -1
+		case a.Result.Score < b.Result.Score:
+			return 1
+		}
+		return 0
+	})
+	return s.candidates(ctx, matches[:min(len(matches), maxPerPage)])
+}
+
+// candidates turns matches into answers, with each order's summary read
+// from the system of record.
+func (s *Server) candidates(ctx context.Context, matches []index.Match) ([]Candidate, error) {
+	ids := make([]string, len(matches))
+	for i, m := range matches {
+		ids[i] = m.OrderID
+	}
+	orders, err := s.Orders.FindOrdersByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*ccpor.Order, len(orders))
+	for _, o := range orders {
+		byID[o.ID] = o
+	}
+	out := make([]Candidate, 0, len(matches))
+	for _, m := range matches {
+		o := byID[m.OrderID]
+		if o == nil {
+			continue // deleted since the index saw it
+		}
+		p := m.Person.Person
+		out = append(out, Candidate{
+			OrderID: m.OrderID, Score: round3(m.Result.Score), Level: m.Result.Level, Role: m.Person.Role,
+			Person:      personSummary{Name: p.FullName(), DOB: p.DOB, BirthYear: p.BirthYear, Age: p.Age, Sex: p.Sex, Race: p.Race},
+			Explanation: m.Result.Explanation,
+			Order: &orderSummary{
+				Type: o.Type, Phase: o.Phase, Form: o.Form, County: o.County, Division: o.Division,
+				CaseNumber: o.CaseNumber, IssuedOn: o.IssuedOn, ExpiresAt: o.ExpiresAt, Permanent: o.Permanent,
+				Status: o.StatusAt(s.Now()), Service: o.Service.Status, Served: o.Service.Served(),
+				Firearms: o.Terms.Firearms, NoContact: o.Terms.NoContact, StayAway: o.Terms.StayAwayYards,
+				Restrained: o.Restrained.FullName(),
+			},
+		})
+	}
+	return out, nil
+}
+
+// searchReady refuses to answer from an index that is missing or behind:
+// an empty result would read as "no orders found".
+func (s *Server) searchReady(ctx context.Context) error {
+	if s.Index == nil || s.Follower == nil {
+		return ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: no index.")
+	}
+	return s.Follower.Ready(ctx)
+}
+
+// searched says what a search covered, so "nothing found" can be relied on.
+func searched(today ccpor.Date, status string) gin.H {
+	if status == "" {
+		status = "active"
+	}
+	return gin.H{"scope": "all counties", "status": status, "as_of": today}
+}
+
+func filterOf(county string, types []string, status string, today ccpor.Date) (index.Filter, error) {
+	var f index.Filter
+	if county != "" {
+		c, ok := ccpor.CanonicalCounty(county)
+		if !ok {
+			return f, ccpor.Errorf(ccpor.EInvalid, "%q is not a California county.", county)
+		}
+		f.County = c
+	}
+	for _, t := range types {
+		if _, ok := ccpor.TypeRules[ccpor.OrderType(t)]; !ok {
+			return f, ccpor.Errorf(ccpor.EInvalid, "Unknown order type %q.", t)
+		}
+		f.Types = append(f.Types, ccpor.OrderType(t))
+	}
+	switch status {
+	case "", "active":
+		f.ActiveOn = today
+	case "expired":
+		f.ExpiredOn = today
+	case "any":
+	default:
+		return f, ccpor.Errorf(ccpor.EInvalid, "Status %q: use active, expired or any.", status)
+	}
+	return f, nil
+}
+
+// decodeStrict reads a small JSON body, refusing unknown fields.
+func decodeStrict(c *gin.Context, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return ccpor.Errorf(ccpor.EInvalid, "Not a valid request: %v.", err)
+	}
+	return nil
+}
+
+func round3(x float64) float64 { return float64(int(x*1000+0.5)) / 1000 }

@@ -1,0 +1,272 @@
+package index
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// Query is an officer's search: any part of a name, a birth date, birth
+// year or age range, narrowed by county, type and status.
+type Query struct {
+	Last      string     // a family name or its beginning (two letters at least)
+	First     string     // a given name or an initial
+	DOB       ccpor.Date // exact birth date
+	BirthYear int
+	AgeMin    int // age range today
+	AgeMax    int
+	Filter    Filter
+}
+
+// Limits on what one search may ask for.
+const (
+	minLastLen = 2
+	// SearchCap caps the orders one search re-scores: enough for a name
+	// and a birth year, too few to dump the registry.
+	SearchCap = 300
+	// CandidateCap caps the orders a duplicate or conflict check
+	// re-scores.
+	CandidateCap = 100
+)
+
+// Check returns an EInvalid error when q is too broad or malformed: a
+// search must name a family name of two letters or more, or a full birth
+// date, so nobody can list the registry.
+func (q *Query) Check() error {
+	last := foldQuery(q.Last)
+	if strings.ContainsAny(q.Last+q.First, "*?%_") {
+		return ccpor.Errorf(ccpor.EInvalid, "Wildcards are not accepted: type the beginning of the name instead.")
+	}
+	if q.Last != "" && len([]rune(strings.ReplaceAll(last, " ", ""))) < minLastLen {
+		return ccpor.Errorf(ccpor.EInvalid, "Give at least %d letters of the last name.", minLastLen)
+	}
+	if q.Last == "" && q.DOB.IsZero() {
+		return ccpor.Errorf(ccpor.EInvalid, "Give a last name (at least %d letters) or a full date of birth.", minLastLen)
+	}
+	if q.AgeMin < 0 || q.AgeMax < 0 || (q.AgeMax > 0 && q.AgeMin > q.AgeMax) || q.AgeMax > 130 {
+		return ccpor.Errorf(ccpor.EInvalid, "The age range is not valid.")
+	}
+	return nil
+}
+
+// foldQuery folds and lower-cases typed text to the index's alphabet.
+func foldQuery(s string) string {
+	s = matching.Fold(s)
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }), " ")
+}
+
+// Search returns the orders whose people may answer q, up to the
+// candidate cap, for re-scoring. Every clause is built from terms; typed
+// text never reaches Bleve's query-string syntax.
+func (ix *Index) Search(ctx context.Context, q Query, today ccpor.Date) ([]Hit, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	var must []query.Query
+	if toks := strings.Fields(foldQuery(q.Last)); len(toks) > 0 {
+		var any []query.Query
+		for _, t := range toks {
+			any = append(any, nameClauses(fieldLast, t)...)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(any...))
+	}
+	if toks := strings.Fields(foldQuery(q.First)); len(toks) > 0 {
+		t := toks[0]
+		if len([]rune(t)) == 1 {
+			p := bleve.NewPrefixQuery(t)
+			p.SetField(fieldFirst)
+			must = append(must, p)
+		} else {
+			any := nameClauses(fieldFirst, t)
+			for _, c := range matching.CanonicalGiven(t) {
+				tq := bleve.NewTermQuery(c)
+				tq.SetField(fieldFirst)
+				any = append(any, tq)
+			}
+			must = append(must, bleve.NewDisjunctionQuery(any...))
+		}
+	}
+	if !q.DOB.IsZero() {
+		d := bleve.NewTermQuery(dobKey(q.DOB))
+		d.SetField(fieldDOB)
+		ds := bleve.NewTermQuery(dobSortedKey(q.DOB))
+		ds.SetField(fieldDOBSorted)
+		any := []query.Query{d, ds}
+		if q.Last != "" {
+			// With a name, a person whose record has only a birth year or
+			// an age must still be found.
+			any = append(any, yearRange(q.DOB.Year()-1, q.DOB.Year()+1))
+		}
+		must = append(must, bleve.NewDisjunctionQuery(any...))
+	}
+	if q.BirthYear != 0 {
+		must = append(must, yearRange(q.BirthYear-1, q.BirthYear+1))
+	}
+	if q.AgeMin > 0 || q.AgeMax > 0 {
+		hi := today.Year() - q.AgeMin
+		lo := today.Year() - 130
+		if q.AgeMax > 0 {
+			lo = today.Year() - q.AgeMax - 1
+		}
+		must = append(must, yearRange(lo, hi))
+	}
+	return ix.run(ctx, bleve.NewConjunctionQuery(must...), q.Filter, SearchCap)
+}
+
+// nameClauses finds a typed name token: as the start of a name, by sound,
+// and within one or two typing slips.
+func nameClauses(field, tok string) []query.Query {
+	p := bleve.NewPrefixQuery(tok)
+	p.SetField(field)
+	m := bleve.NewMatchQuery(tok)
+	m.SetField(fieldNames) // the phonetic analyzer codes the typed token
+	qs := []query.Query{p, m}
+	if n := len([]rune(tok)); n >= 4 {
+		f := bleve.NewFuzzyQuery(tok)
+		f.SetField(field)
+		f.SetFuzziness(1)
+		if n >= 8 {
+			f.SetFuzziness(2)
+		}
+		qs = append(qs, f)
+	}
+	return qs
+}
+
+func yearRange(lo, hi int) query.Query {
+	l, h := float64(lo), float64(hi)
+	inclusive := true
+	r := bleve.NewNumericRangeInclusiveQuery(&l, &h, &inclusive, &inclusive)
+	r.SetField(fieldBirthYear)
+	return r
+}
+
+// Match is one person of a hit who answers the query, with the verdict.
+type Match struct {
+	OrderID string
+	Person  Person
+	Result  matching.Result
+}
+
+// Rank re-scores the hits of q: in each order, the person who best answers
+// it, best orders first. A typed prefix or initial is completed from the
+// candidate's own name before comparing, so "Garc" finds García at the
+// strength of the rest of the evidence.
+func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
+	last, first := foldQuery(q.Last), foldQuery(q.First)
+	var out []Match
+	for _, h := range hits {
+		var best *Match
+		for _, p := range h.Persons {
+			probe, ok := completeQuery(last, first, q, p.Person)
+			if !ok {
+				continue
+			}
+			r := matching.CompareRecords(matching.Prepare(probe, ccpor.Date{}), matching.Prepare(p.Person, h.IssuedOn), cfg)
+			if best == nil || r.Score > best.Result.Score {
+				best = &Match{OrderID: h.OrderID, Person: p, Result: r}
+			}
+		}
+		if best != nil {
+			out = append(out, *best)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Result.Score > out[j].Result.Score })
+	return out
+}
+
+// completeQuery turns the typed query into a person to compare with p,
+// filling a typed prefix with p's own name, and reports whether p answers
+// the name part at all (a hit can come from another person in the order).
+func completeQuery(last, first string, q Query, p ccpor.Person) (ccpor.Person, bool) {
+	probe := ccpor.Person{DOB: q.DOB, BirthYear: q.BirthYear}
+	names := matching.NamesOf(p)
+	if q.Last == "" {
+		// A search by birth date alone: the name is no evidence either way.
+		probe.First, probe.Last = p.First, p.Last
+	} else {
+		answered := false
+		for _, n := range names {
+			// Names entered in the wrong boxes are still this person.
+			for _, tok := range append(append([]string{}, n.Family...), n.Given...) {
+				for _, lt := range strings.Fields(last) {
+					switch {
+					case strings.HasPrefix(tok, lt) && len(tok) > len(lt):
+						answered, probe.Last = true, strings.Join(n.Family, " ")
+					case tok == lt || soundsLike(tok, lt) || oneSlip(tok, lt):
+						answered, probe.Last = true, last
+					}
+				}
+			}
+		}
+		if !answered {
+			return probe, false
+		}
+	}
+	if first != "" {
+		tok := strings.Fields(first)[0]
+		probe.First = tok
+		if len([]rune(tok)) > 1 {
+			for _, n := range names {
+				for _, g := range n.Given {
+					if strings.HasPrefix(g, tok) {
+						probe.First = g
+					}
+				}
+			}
+		}
+	}
+	return probe, true
+}
+
+// oneSlip reports whether a and b are within the edit distance the fuzzy
+// query allowed: one edit, or two for long names.
+func oneSlip(a, b string) bool {
+	max := 1
+	if len(b) >= 8 {
+		max = 2
+	}
+	if len(b) < 4 {
+		return false
+	}
+	return levenshtein(a, b) <= max
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+func soundsLike(a, b string) bool {
+	ka, kb := matching.PhoneticKeys(a), matching.PhoneticKeys(b)
+	for _, x := range ka {
+		for _, y := range kb {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
