@@ -166,8 +166,8 @@ func StartTable() Table {
 	// is one person.
 	set(FieldSuffix, .55, .2, .445, .6, .005, .2)
 	// Full dates and coarse information (a year, an age) are separate
-	// contexts: the first six levels sum to one, and so do the last three.
-	set(FieldBirth, .85, .002, .01, .0005, .06, .005, .02, .002, .03, .05, .01, .02, .02, .92,
+	// contexts: the first eight levels sum to one, and so do the last three.
+	set(FieldBirth, .85, .002, .01, .0005, .06, .005, .02, .002, .03, .05, .01, .02, .015, .5, .005, .42,
 		.85, .03, .13, .15, .02, .82)
 	set(FieldSex, .98, .5, .02, .5)
 	set(FieldRace, .9, .35, .05, .1, .05, .55)

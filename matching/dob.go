@@ -13,6 +13,7 @@ const (
 	YearOff = "year_off"    // same day and month, years one apart
 	Partial = "partial"     // two of year, month and day agree
 	Within  = "within_year" // otherwise different dates less than a year apart
+	Distant = "distant"     // dates a generation (15 years) or more apart
 	SameYr  = "year"        // only the birth year is known on one side, and it agrees
 	AgeBand = "age"         // an age estimate is consistent with the other side
 	FarOff  = "far"         // a year or an age estimate that the other side rules out
@@ -123,6 +124,9 @@ func compareDates(a, b ccpor.Date) string {
 	}
 	if d := a.DaysUntil(b); d >= -366 && d <= 366 {
 		return Within
+	}
+	if abs(ya-yb) >= generation {
+		return Distant
 	}
 	return Different
 }

@@ -49,6 +49,7 @@ func explain(i int, c *comparison, a, b *Record) string {
 			Nickname:  "First names are nickname forms of one name " + g + ".",
 			Phonetic:  "First names sound alike " + g + ".",
 			Typo:      "First names differ by a spelling slip " + g + ".",
+			Fuzzy:     "First names are spelt alike " + g + ".",
 			Initial:   "An initial agrees with the first name " + g + ".",
 			Middle:    "One record's first name is the other's middle name " + g + ".",
 			Different: "First names differ " + g + ".",
@@ -60,6 +61,7 @@ func explain(i int, c *comparison, a, b *Record) string {
 			Compound:  "One family name is part of the other's double surname " + f + ".",
 			Phonetic:  "Family names sound alike " + f + ".",
 			Typo:      "Family names differ by a spelling slip " + f + ".",
+			Fuzzy:     "Family names are spelt alike " + f + ".",
 			Different: "Family names differ " + f + ".",
 		}[level]
 	case iOrder:
@@ -155,8 +157,12 @@ func explainBirth(level string, a, b *Record) string {
 		return "Birth dates share day and month, with years one apart " + both + "."
 	case Partial:
 		return "Birth dates agree in two of year, month and day " + both + "."
+	case Within:
+		return "Birth dates differ but are less than a year apart " + both + "."
 	case Different:
 		return "Birth dates differ " + both + "."
+	case Distant:
+		return "Birth dates are a generation or more apart " + both + "."
 	case SameYr:
 		return "Birth years agree " + both + "."
 	case AgeBand:

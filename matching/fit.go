@@ -102,6 +102,31 @@ func (t *tally) addRaw(k pattern, wm, wu, raw float64) {
 
 // table turns counts into probabilities, smoothed toward start. Fields with
 // no observations keep their starting values.
+// mergeM adds o's match-side counts, scaled, to t; the raw evidence counts
+// are added unscaled.
+func (t *tally) mergeM(o *tally, scale float64) {
+	for i := range numFields {
+		for l, x := range o.m[i] {
+			t.m[i][l] += scale * x
+		}
+		for l, x := range o.raw[i] {
+			t.raw[i][l] += x
+		}
+	}
+	for _, p := range [][2]map[string]float64{{t.yrM, o.yrM}, {t.agM, o.agM}, {t.inM, o.inM}} {
+		for l, x := range p[1] {
+			p[0][l] += scale * x
+		}
+	}
+}
+
+// withU returns a tally with t's match side and o's non-match side.
+func (t *tally) withU(o *tally) *tally {
+	c := *t
+	c.u, c.yrU, c.agU, c.inU = o.u, o.yrU, o.agU, o.inU
+	return &c
+}
+
 func (t *tally) table(start Table, source string) Table {
 	out := Table{}
 	for i, f := range fields {
@@ -245,76 +270,101 @@ type EMStats struct {
 // FitEM estimates every field's m-probabilities from unlabelled candidate
 // pairs (what blocking returns) with the expectation-maximisation algorithm
 // for the Fellegi-Sunter mixture, starting from start. No labels are used.
-// Candidates may come from several sources (data sets with different error
-// processes); each source is weighted to count as much as the largest, so
-// that none drowns the others.
 //
-// With random empty, the u-probabilities come from the same EM and the
-// returned Prior is the chance that a candidate is the same person: the
-// model is then tied to the blocking that produced the candidates. With
-// random, a sample of record pairs drawn at random from the same data, the
+// Candidates may come from several sources (data sets with their own
+// error processes and blocking). The m-probabilities are shared, each
+// source weighted to count as much as the largest so that none drowns the
+// others; each source keeps its own u-probabilities, since how often
+// candidates agree by chance depends on the data and the blocking.
+//
+// With random empty, the returned table holds the first source's
+// u-probabilities and Prior is the chance that one of its candidates is
+// the same person: the model is then tied to that blocking. With random, a
+// sample of record pairs drawn at random from the same data, the
 // u-probabilities are instead the outcome frequencies among those pairs
 // (nearly all are different people), which do not depend on how candidates
 // are generated; the returned Prior is then start's, and the caller sets it
 // to the chance that two random records match (see WithPopulation and
 // FitPrior).
 func FitEM(sources [][][2]*Record, random [][2]*Record, start Config) (Config, EMStats) {
-	type count struct{ w, n float64 }
-	counts := map[pattern]count{}
-	largest, total := 0, 0.0
+	type count struct {
+		pat pattern
+		n   float64
+	}
+	var st EMStats
+	largest := 0
 	for _, src := range sources {
 		largest = max(largest, len(src))
 	}
-	st := EMStats{}
-	for _, src := range sources {
-		scale := float64(largest) / float64(len(src))
+	counts := make([][]count, len(sources))
+	cfgs := make([]Config, len(sources))
+	seen := map[pattern]bool{}
+	for s, src := range sources {
 		for k, n := range patterns(src, &start) {
-			c := counts[k]
-			counts[k] = count{c.w + n*scale, c.n + n}
+			counts[s] = append(counts[s], count{k, n})
+			seen[k] = true
 		}
-		total += float64(len(src)) * scale
+		cfgs[s] = start
 		st.Pairs += len(src)
 	}
-	st.Patterns = len(counts)
-	cfg := start
-	var t *tally
-	for st.Iterations = 1; st.Iterations <= 200; st.Iterations++ {
-		t = newTally()
-		var matches, raw float64
-		lp := cfg.priorBits()
-		for k, c := range counts {
-			w := lp
-			for i, l := range k.out {
-				w += cfg.weight(i, l)
+	st.Patterns = len(seen)
+	if st.Pairs == 0 {
+		return start, st
+	}
+	// One share of matches for all sources, weighted like the m side: a
+	// source whose own mixture is poorly identified (many near-duplicates
+	// that are not matches) cannot then claim most of its candidates.
+	var shared *tally
+	prior := start.Prior
+	for st.Iterations = 1; st.Iterations <= 500; st.Iterations++ {
+		shared = newTally()
+		own := make([]*tally, len(sources))
+		var matches, total float64
+		st.Matches = 0
+		for s := range sources {
+			t := newTally()
+			var m float64
+			for _, c := range counts[s] {
+				w := cfgs[s].priorBits()
+				for i, l := range c.pat.out {
+					w += cfgs[s].weight(i, l)
+				}
+				r := posterior(w)
+				t.add(c.pat, c.n*r, c.n*(1-r))
+				m += c.n * r
 			}
-			r := posterior(w)
-			t.addRaw(k, c.w*r, c.w*(1-r), c.n*r)
-			matches += c.w * r
-			raw += c.n * r
+			scale := float64(largest) / float64(len(sources[s]))
+			shared.mergeM(t, scale)
+			own[s] = t
+			matches += m * scale
+			total += float64(len(sources[s])) * scale
+			st.Matches += m
 		}
-		prior := min(max(matches/total, 1e-9), 0.5)
-		next := withTable(cfg, t.table(start.Table, "em"), prior)
-		done := math.Abs(prior-cfg.Prior) < 1e-7*prior+1e-12
-		cfg, st.Matches = next, raw
+		next := min(max(matches/total, 1e-9), 0.5)
+		done := math.Abs(next-prior) < 1e-6*next
+		prior = next
+		for s := range sources {
+			cfgs[s] = withTable(cfgs[s], shared.withU(own[s]).table(start.Table, "em"), prior)
+		}
 		if done {
 			break
 		}
 	}
-	if len(random) == 0 || t == nil {
-		return cfg, st
+	if len(random) == 0 {
+		return cfgs[0], st
 	}
 	// A random sample holds a few true matches too; each pair counts
-	// toward u only as far as the fitted model thinks it is a non-match.
+	// toward u only as far as the model fitted on the first source thinks
+	// it is a non-match.
 	r := newTally()
 	for k, n := range patterns(random, &start) {
-		w := cfg.priorBits()
+		w := cfgs[0].priorBits()
 		for i, l := range k.out {
-			w += cfg.weight(i, l)
+			w += cfgs[0].weight(i, l)
 		}
 		r.add(k, 0, n*(1-posterior(w)))
 	}
-	t.u, t.yrU, t.agU, t.inU = r.u, r.yrU, r.agU, r.inU
-	return withTable(cfg, t.table(start.Table, "em"), start.Prior), st
+	return withTable(start, shared.withU(r).table(start.Table, "em"), start.Prior), st
 }
 
 // FitPrior re-estimates only the prior of cfg, keeping its table, from the

@@ -17,7 +17,7 @@ const (
 	Initial   = "initial"   // an initial against a name starting with it
 	Middle    = "middle"    // the first given name of one is a middle name of the other
 	Compound  = "compound"  // one family name is part of a double surname (García López ~ López)
-	Fuzzy     = "fuzzy"     // alike in spelling beyond a slip (Jaro-Winkler 0.85 or more)
+	Fuzzy     = "fuzzy"     // two slips, or alike in spelling (Jaro-Winkler 0.85 or more)
 	Different = "different" // both present and unlike
 	Missing   = "missing"   // absent on one side or both: no evidence either way
 )
@@ -25,15 +25,15 @@ const (
 // preparedName is a Name with everything the comparators need computed once.
 type preparedName struct {
 	Name
-	core       []string   // family tokens without particles
-	joined     string     // family tokens run together
-	famParts   []string   // core tokens plus the joined form when compound
-	famPhon    [][]string // PhoneticKeys of each famParts entry
-	given      string     // first given name
-	givenAll   string     // all given names run together ("maryann")
-	givenPhon  []string   // PhoneticKeys of the first given name
-	givenRest  []string   // middle names
-	familyOnly bool       // no given names at all
+	core       []string // family tokens without particles
+	joined     string   // family tokens run together
+	famParts   []string // core tokens plus the joined form when compound
+	famPhon    []codes  // phonetic codes of each famParts entry
+	given      string   // first given name
+	givenAll   string   // all given names run together ("maryann")
+	givenPhon  codes    // phonetic codes of the first given name
+	givenRest  []string // middle names
+	familyOnly bool     // no given names at all
 }
 
 func prepareName(n Name) preparedName {
@@ -43,14 +43,14 @@ func prepareName(n Name) preparedName {
 		p.famParts = append(p.famParts, p.joined)
 	}
 	for _, t := range p.famParts {
-		p.famPhon = append(p.famPhon, PhoneticKeys(t))
+		p.famPhon = append(p.famPhon, codesOf(t))
 	}
 	if len(n.Given) > 0 {
 		p.given = n.Given[0]
 		p.givenAll = strings.Join(n.Given, "")
 		p.givenRest = n.Given[1:]
 		if len(p.given) > 1 {
-			p.givenPhon = PhoneticKeys(p.given)
+			p.givenPhon = codesOf(p.given)
 		}
 	}
 	return p
@@ -90,7 +90,7 @@ func compareGiven(a, b *preparedName) string {
 		return Phonetic
 	case typo(x, y) || typo(a.givenAll, b.givenAll):
 		return Typo
-	case matchr.JaroWinkler(x, y, false) >= fuzzyJW:
+	case fuzzy(x, y) || fuzzy(a.givenAll, b.givenAll):
 		return Fuzzy
 	}
 	for _, m := range b.givenRest {
@@ -132,7 +132,7 @@ func compareFamily(a, b *preparedName) string {
 			}
 			if typo(x, y) {
 				level = Typo
-			} else if level == Different && matchr.JaroWinkler(x, y, false) >= fuzzyJW {
+			} else if level == Different && fuzzy(x, y) {
 				level = Fuzzy
 			}
 		}
@@ -144,31 +144,46 @@ func compareFamily(a, b *preparedName) string {
 // neither phonetic matches nor slips still count as alike.
 const fuzzyJW = 0.85
 
-// soundAlike reports whether two tokens share a phonetic key and are not so
-// far apart in spelling that the shared code is a coincidence of a coarse
-// algorithm (John and Jane share every code).
-func soundAlike(ka, kb []string, a, b string) bool {
-	for _, k := range ka {
-		if slices.Contains(kb, k) {
-			return matchr.JaroWinkler(a, b, false) >= 0.75
-		}
+// soundAlike reports whether two tokens sound alike: they share a Double
+// Metaphone code and are not so far apart in spelling that the shared code
+// is a coincidence of a coarse algorithm (John and Jane share every code),
+// or they share the stricter NYSIIS code and are close in spelling too
+// (NYSIIS codes Jones and James alike).
+func soundAlike(ka, kb codes, a, b string) bool {
+	if ka.empty() || kb.empty() {
+		return false
 	}
-	return false
+	dm := ka.dm1 == kb.dm1 || ka.dm1 == kb.dm2 || ka.dm2 == kb.dm1 || (ka.dm2 != "" && ka.dm2 == kb.dm2)
+	if !dm && ka.ny != kb.ny {
+		return false
+	}
+	jw := matchr.JaroWinkler(a, b, false)
+	return (dm && jw >= 0.75) || jw >= fuzzyJW
 }
 
 // typo reports whether b is a plausible misspelling of a: one edit (an
 // insertion, deletion, substitution or transposition of neighbours) in a
-// name of three letters or more, two in a name of six or more.
+// name of three letters or more.
 func typo(a, b string) bool {
-	n := min(len(a), len(b))
-	if n < 3 || a == b {
-		return n >= 3
+	if min(len(a), len(b)) < 3 || a == b {
+		return a == b && len(a) >= 3
 	}
-	if d := len(a) - len(b); d > 2 || d < -2 {
+	if d := len(a) - len(b); d > 1 || d < -1 {
 		return false
 	}
-	d := matchr.DamerauLevenshtein(a, b)
-	return d <= 1 || (d == 2 && n >= 6)
+	return matchr.DamerauLevenshtein(a, b) <= 1
+}
+
+// fuzzy reports whether two names of five letters or more are two edits
+// apart, or similar by Jaro-Winkler.
+func fuzzy(a, b string) bool {
+	if min(len(a), len(b)) < 3 {
+		return false
+	}
+	if min(len(a), len(b)) >= 5 && len(a)-len(b) <= 2 && len(b)-len(a) <= 2 && matchr.DamerauLevenshtein(a, b) <= 2 {
+		return true
+	}
+	return matchr.JaroWinkler(a, b, false) >= fuzzyJW
 }
 
 // sameSet reports whether two token lists hold the same tokens.

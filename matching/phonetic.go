@@ -15,19 +15,32 @@ import (
 // scorer both call it, so they cannot disagree. It returns nil for a token
 // with no letters.
 func PhoneticKeys(token string) []string {
-	t := strings.ReplaceAll(Fold(token), " ", "")
-	if t == "" {
-		return nil
-	}
-	p, a := matchr.DoubleMetaphone(t)
+	c := codesOf(token)
 	var keys []string
-	for _, k := range []string{p, a, matchr.NYSIIS(t)} {
+	for _, k := range []string{c.dm1, c.dm2, c.ny} {
 		if k != "" && !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
 	return keys
 }
+
+// codes are the phonetic codes of one token, by algorithm.
+type codes struct{ dm1, dm2, ny string }
+
+func codesOf(t string) codes {
+	t = strings.ReplaceAll(Fold(t), " ", "")
+	if t == "" {
+		return codes{}
+	}
+	p, a := matchr.DoubleMetaphone(t)
+	if a == p {
+		a = ""
+	}
+	return codes{dm1: p, dm2: a, ny: matchr.NYSIIS(t)}
+}
+
+func (c codes) empty() bool { return c.dm1 == "" && c.ny == "" }
 
 // Kinds of blocking key returned by Keys. Each key is written "kind:value".
 // Name keys do not say whether a token came from the given or the family

@@ -68,7 +68,7 @@ var Levels = map[string][]string{
 	FieldFamily: {Exact, Compound, Phonetic, Typo, Fuzzy, Different},
 	FieldOrder:  {AsEntered, Swapped},
 	FieldSuffix: {Exact, OneSided, Different},
-	FieldBirth:  {Exact, DaySwap, Typo, YearOff, Partial, Within, Different, SameYr, AgeBand, FarOff},
+	FieldBirth:  {Exact, DaySwap, Typo, YearOff, Partial, Within, Different, Distant, SameYr, AgeBand, FarOff},
 	FieldSex:    {Exact, Different},
 	FieldRace:   {Exact, Related, Different},
 	FieldHeight: {Close, Near, Different},
@@ -194,7 +194,7 @@ func relativeOf(c *comparison) (relative, bool) {
 	if c.out[iGiven] == Different {
 		r.why = append(r.why, "first name")
 	}
-	if b := c.out[iBirth]; b == Different || b == FarOff {
+	if b := c.out[iBirth]; b == Different || b == Distant || b == FarOff {
 		r.why = append(r.why, "birth date")
 		if c.gap >= generation {
 			r.gap = c.gap
