@@ -6,7 +6,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/ccpor/ccpor"
 )
 
 var refit = flag.Bool("refit", false, "refit data/weights.json by EM on the benchmark candidate pairs")
@@ -68,5 +71,77 @@ func TestRefitWeights(t *testing.T) {
 			p := cfg.Table[f][l]
 			t.Logf("%-7s %-10s m=%.5f u=%.6f w=%6.2f %s", f, l, p.M, p.U, p.Weight(), p.Source)
 		}
+	}
+}
+
+// synthetic returns labelled pairs built from a few people: each person
+// against a copy with a slip in one field (a match), and against every
+// other person (non-matches).
+func synthetic() []Pair {
+	people := []ccpor.Person{
+		{First: "Maria", Last: "Lopez", DOB: ccpor.NewDate(1980, 3, 4)},
+		{First: "James", Last: "Okafor", DOB: ccpor.NewDate(1975, 11, 20)},
+		{First: "Thi", Last: "Nguyen", DOB: ccpor.NewDate(1991, 7, 1)},
+		{First: "Robert", Last: "Hakobyan", DOB: ccpor.NewDate(1968, 1, 30)},
+		{First: "Aisha", Last: "Rahman", DOB: ccpor.NewDate(2001, 5, 17)},
+		{First: "Daniel", Last: "Ortiz", DOB: ccpor.NewDate(1987, 2, 3)},
+	}
+	var pairs []Pair
+	for i, p := range people {
+		q := p
+		switch i % 3 {
+		case 0:
+			q.First = q.First[:len(q.First)-1] + "x"
+		case 1:
+			q.DOB = q.DOB.AddDays(1)
+		case 2:
+			q.Last = q.Last + "e"
+		}
+		pairs = append(pairs, Pair{A: p, B: q, Same: true})
+		for _, o := range people[i+1:] {
+			pairs = append(pairs, Pair{A: p, B: o})
+		}
+	}
+	return pairs
+}
+
+func TestFit(t *testing.T) {
+	cfg := Fit(synthetic(), NewConfig(StartTable(), 0.001))
+	if w := cfg.Table[FieldGiven][Exact].Weight(); w <= 0 {
+		t.Errorf("fitted weight of an exact first name = %.2f, want positive", w)
+	}
+	if w := cfg.Table[FieldFamily][Different].Weight(); w >= 0 {
+		t.Errorf("fitted weight of different family names = %.2f, want negative", w)
+	}
+	if got := cfg.Table[FieldGiven][Exact].Source; !strings.HasPrefix(got, "labels") {
+		t.Errorf("source = %q, want it fitted from labels", got)
+	}
+	if got := cfg.Table[FieldRace][Exact].Source; got != "prior" {
+		t.Errorf("race source = %q, want prior: no pair has a race", got)
+	}
+	if cfg.Prior <= 0 || cfg.Prior >= 1 {
+		t.Errorf("prior = %v, want in (0,1)", cfg.Prior)
+	}
+}
+
+func TestFitEM(t *testing.T) {
+	var pairs [][2]*Record
+	for _, p := range synthetic() {
+		pairs = append(pairs, [2]*Record{Prepare(p.A, ccpor.Date{}), Prepare(p.B, ccpor.Date{})})
+	}
+	cfg, st := FitEM([][][2]*Record{pairs}, nil, NewConfig(StartTable(), 0.1))
+	if st.Pairs != len(pairs) || st.Iterations == 0 {
+		t.Errorf("stats = %+v", st)
+	}
+	// Six of the 21 pairs are matches; EM should find about that many.
+	if st.Matches < 4 || st.Matches > 8 {
+		t.Errorf("expected matches = %.2f, want about 6", st.Matches)
+	}
+	if w := cfg.Table[FieldBirth][Exact].Weight(); w <= 0 {
+		t.Errorf("EM weight of an exact birth date = %.2f, want positive", w)
+	}
+	re := FitPrior(pairs, float64(len(pairs)), cfg)
+	if re.Prior <= 0 || re.Prior >= 1 {
+		t.Errorf("FitPrior prior = %v", re.Prior)
 	}
 }

@@ -1,9 +1,3 @@
-// Package matching decides whether two person records describe the same
-// person. It normalises names (accents, punctuation, particles, compound
-// surnames, suffixes), knows nicknames, computes the phonetic keys the index
-// blocks on, compares every field to a discrete outcome, and scores the
-// outcomes with a fitted Fellegi-Sunter model into a probability with an
-// explanation a clerk can read. It does no I/O except its embedded data.
 package matching
 
 import (
@@ -11,8 +5,6 @@ import (
 	"unicode"
 
 	"github.com/ccpor/ccpor"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -43,15 +35,20 @@ var foldSpecial = strings.NewReplacer(
 // Hyphens and other punctuation become spaces; letters, digits and single
 // spaces are all that remain.
 func Fold(s string) string {
-	s = foldSpecial.Replace(s)
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	if out, _, err := transform.String(t, s); err == nil {
-		s = out
+	if isASCII(s) {
+		return foldASCII(s)
 	}
+	return foldUnicode(s)
+}
+
+func foldUnicode(s string) string {
+	// Decompose (é → e + combining acute) and drop the combining marks.
+	s = norm.NFD.String(foldSpecial.Replace(s))
 	var b strings.Builder
 	space := true
 	for _, r := range strings.ToLower(s) {
 		switch {
+		case unicode.Is(unicode.Mn, r):
 		case r == '\'' || r == '’' || r == '‘' || r == '`' || r == '´' || r == 'ʻ' || r == 'ʼ':
 			// Apostrophes join: O'Brien and OBrien are one name.
 		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
@@ -70,6 +67,44 @@ func Fold(s string) string {
 		}
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// foldASCII is Fold for ASCII input, which has no accents to remove: most
+// names, on the hot path of indexing and scoring, without the allocations
+// of a Unicode transform.
+func foldASCII(s string) string {
+	b := make([]byte, 0, len(s))
+	space := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'' || c == '`':
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+			space = false
+		case (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'):
+			b = append(b, c)
+			space = false
+		default:
+			if !space {
+				b = append(b, ' ')
+				space = true
+			}
+		}
+	}
+	if n := len(b); n > 0 && b[n-1] == ' ' {
+		b = b[:n-1]
+	}
+	return string(b)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // suffixes maps every spelling of a generational suffix to its canonical
