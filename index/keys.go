@@ -1,6 +1,7 @@
 package index
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/ccpor/ccpor"
@@ -20,10 +21,10 @@ import (
 //	gy  given code × birth year: family name changed (marriage) or garbled
 //	d   birth date: both names garbled
 //	ds  birth date with day and month sorted: day and month swapped
-//	fd  family token with one letter deleted × given initial, and
-//	gd  given token with one letter deleted × family initial: typos that
-//	    change the phonetic code (a deletion neighbourhood: two spellings
-//	    one edit apart share a deleted form)
+//	fd  family token, and each form of it with one letter deleted, ×
+//	    given initial: typos that change the phonetic code of the family
+//	    name (a deletion neighbourhood: two spellings one edit apart share
+//	    a deleted form), and any slip in the given name but its initial
 //
 // asOf is the date a stated age was estimated on (the issue date).
 func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
@@ -55,9 +56,12 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 				continue
 			}
 			givenToks = append(givenToks, g)
-			given = append(given, matching.PhoneticKeys(g)...)
+			// Given names take their primary code only: with the
+			// canonical forms they already meet nicknames, and each code
+			// multiplies the keys of every pair.
+			given = appendPrimary(given, g)
 			for _, c := range matching.CanonicalGiven(g) {
-				given = append(given, matching.PhoneticKeys(c)...)
+				given = appendPrimary(given, c)
 			}
 		}
 		for _, f := range family {
@@ -79,16 +83,11 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 		}
 		if len(givenToks) > 0 {
 			initial := givenToks[0][:1]
-			for _, t := range famToks {
+			// Not the joined compound: its parts are already here.
+			for _, t := range n.Core() {
 				for _, d := range deletions(t) {
 					add("fd:" + d + "|" + initial)
 				}
-			}
-		}
-		if len(famToks) > 0 && len(givenToks) > 0 {
-			initial := famToks[0][:1]
-			for _, d := range deletions(givenToks[0]) {
-				add("gd:" + d + "|" + initial)
 			}
 		}
 	}
@@ -97,6 +96,13 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 		add("ds:" + dobSortedKey(p.DOB))
 	}
 	return keys
+}
+
+func appendPrimary(codes []string, tok string) []string {
+	if k := matching.PhoneticKeys(tok); len(k) > 0 && !slices.Contains(codes, k[0]) {
+		codes = append(codes, k[0])
+	}
+	return codes
 }
 
 // deletions returns t and every string made by deleting one of its

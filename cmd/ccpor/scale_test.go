@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/api"
+	"github.com/ccpor/ccpor/fixtures"
+	"github.com/ccpor/ccpor/index"
+	"github.com/ccpor/ccpor/store/storetest"
+)
+
+// TestScaleBench measures the registry at CCPOR_BENCH_ORDERS orders (make
+// bench sets 1,000,000; without it 2,000, so the path never rots): seeding,
+// a full reindex, and the latency of officer searches, duplicate checks
+// and intakes through the real HTTP server, as a client on loopback sees
+// them. It reports figures; it asserts only that the answers are right.
+func TestScaleBench(t *testing.T) {
+	n := 2000
+	if s := os.Getenv("CCPOR_BENCH_ORDERS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queries := min(500, n/4)
+	ctx := context.Background()
+	db := mustOpen(t, storetest.MustCreateDatabase(t))
+
+	start := time.Now()
+	if _, err := seed(ctx, db, 11, n, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seed %d orders: %.1fs", n, time.Since(start).Seconds())
+
+	dir := t.TempDir()
+	start = time.Now()
+	if _, err := index.Rebuild(ctx, dir, db, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("reindex %d orders: %.1fs", n, time.Since(start).Seconds())
+
+	ix, err := index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	follower := &index.Follower{Index: ix, Feed: db, Logger: log}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go follower.Run(fctx)
+	srv := api.NewServer(log)
+	srv.Orders, srv.Users, srv.Audit, srv.Ready = db, db, db, db.Ping
+	srv.Index, srv.Follower = ix, follower
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	token, err := db.CreateUser(ctx, &ccpor.User{Name: "bench", Role: ccpor.RoleJudge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk, err := db.CreateUser(ctx, &ccpor.User{Name: "bench clerk", Role: ccpor.RoleClerk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(tok, path string, body []byte, want int) time.Duration {
+		req, _ := http.NewRequest("POST", hs.URL+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		elapsed := time.Since(start)
+		if resp.StatusCode != want {
+			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, got)
+		}
+		return elapsed
+	}
+
+	// Queries are people already in the registry, as a clerk or officer
+	// would type them: the generator replays the seeded orders.
+	orders, _ := fixtures.Generate(11, time.Now(), n)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var search, dups []time.Duration
+	for range queries {
+		o := orders[rng.IntN(len(orders))]
+		last := []rune(o.Restrained.Last)
+		q, _ := json.Marshal(map[string]any{"last": string(last[:min(4, len(last))]), "first": o.Restrained.First[:1], "status": "any"})
+		search = append(search, post(token, "/api/v1/search", q, http.StatusOK))
+		b, _ := json.Marshal(o)
+		dups = append(dups, post(token, "/api/v1/checks/duplicates", b, http.StatusOK))
+	}
+	var intake []time.Duration
+	fresh := fixtures.New(99, time.Now())
+	for range min(100, queries) {
+		o, _ := fresh.Next()
+		o.ID = ""
+		b, _ := json.Marshal(o)
+		intake = append(intake, post(clerk, "/api/v1/orders", b, http.StatusCreated))
+	}
+	report := func(name string, d []time.Duration) {
+		slices.Sort(d)
+		q := func(p float64) float64 { return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000 }
+		t.Logf("%s at %d orders, %d requests: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms",
+			name, n, len(d), q(0.5), q(0.95), q(0.99), q(1))
+	}
+	report("search", search)
+	report("duplicate check", dups)
+	report("intake (until searchable)", intake)
+}
