@@ -43,6 +43,7 @@ type document struct {
 	Keys       []string  `json:"keys"`
 	Last       []string  `json:"last"`
 	First      []string  `json:"first"`
+	Initials   []string  `json:"initials"`
 	Names      string    `json:"names"`
 	DOB        []string  `json:"dob"`
 	DOBSorted  []string  `json:"dob_sorted"`
@@ -100,6 +101,7 @@ func newDocument(o *ccpor.Order) (*document, error) {
 		for _, n := range matching.NamesOf(p) {
 			for _, g := range n.Given {
 				add(&d.First, g)
+				add(&d.Initials, string([]rune(g)[:1]))
 				names = append(names, g)
 				for _, c := range matching.CanonicalGiven(g) {
 					add(&d.First, c)

@@ -79,9 +79,9 @@ func (ix *Index) Search(ctx context.Context, q Query, today ccpor.Date) ([]Hit, 
 	if toks := strings.Fields(foldQuery(q.First)); len(toks) > 0 {
 		t := toks[0]
 		if len([]rune(t)) == 1 {
-			p := bleve.NewPrefixQuery(t)
-			p.SetField(fieldFirst)
-			must = append(must, p)
+			i := bleve.NewTermQuery(t)
+			i.SetField(fieldInitials)
+			must = append(must, i)
 		} else {
 			any := nameClauses(fieldFirst, t)
 			for _, c := range matching.CanonicalGiven(t) {
@@ -160,15 +160,26 @@ type Match struct {
 // strength of the rest of the evidence.
 func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 	last, first := foldQuery(q.Last), foldQuery(q.First)
+	lastKeys := map[string][]string{}
+	for _, t := range strings.Fields(last) {
+		lastKeys[t] = matching.PhoneticKeys(t)
+	}
+	probes := map[string]*matching.Record{} // the probe depends on the completion only
 	var out []Match
 	for _, h := range hits {
 		var best *Match
 		for _, p := range h.Persons {
-			probe, ok := completeQuery(last, first, q, p.Person)
+			probe, ok := completeQuery(last, first, lastKeys, q, p.Person)
 			if !ok {
 				continue
 			}
-			r := matching.CompareRecords(matching.Prepare(probe, ccpor.Date{}), matching.Prepare(p.Person, h.IssuedOn), cfg)
+			key := probe.First + "|" + probe.Last
+			rec := probes[key]
+			if rec == nil {
+				rec = matching.Prepare(probe, ccpor.Date{})
+				probes[key] = rec
+			}
+			r := matching.CompareRecords(rec, matching.Prepare(p.Person, h.IssuedOn), cfg)
 			if best == nil || r.Score > best.Result.Score {
 				best = &Match{OrderID: h.OrderID, Person: p, Result: r}
 			}
@@ -184,7 +195,7 @@ func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 // completeQuery turns the typed query into a person to compare with p,
 // filling a typed prefix with p's own name, and reports whether p answers
 // the name part at all (a hit can come from another person in the order).
-func completeQuery(last, first string, q Query, p ccpor.Person) (ccpor.Person, bool) {
+func completeQuery(last, first string, lastKeys map[string][]string, q Query, p ccpor.Person) (ccpor.Person, bool) {
 	probe := ccpor.Person{DOB: q.DOB, BirthYear: q.BirthYear}
 	names := matching.NamesOf(p)
 	if q.Last == "" {
@@ -199,7 +210,7 @@ func completeQuery(last, first string, q Query, p ccpor.Person) (ccpor.Person, b
 					switch {
 					case strings.HasPrefix(tok, lt) && len(tok) > len(lt):
 						answered, probe.Last = true, strings.Join(n.Family, " ")
-					case tok == lt || soundsLike(tok, lt) || oneSlip(tok, lt):
+					case tok == lt || oneSlip(tok, lt) || soundsLike(tok, lastKeys[lt]):
 						answered, probe.Last = true, last
 					}
 				}
@@ -259,9 +270,8 @@ func levenshtein(a, b string) int {
 	return prev[len(rb)]
 }
 
-func soundsLike(a, b string) bool {
-	ka, kb := matching.PhoneticKeys(a), matching.PhoneticKeys(b)
-	for _, x := range ka {
+func soundsLike(a string, kb []string) bool {
+	for _, x := range matching.PhoneticKeys(a) {
 		for _, y := range kb {
 			if x == y {
 				return true

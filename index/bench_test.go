@@ -1,0 +1,73 @@
+package index_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/fixtures"
+	"github.com/ccpor/ccpor/index"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// benchIndex builds an index of CCPOR_BENCH_INDEX_ORDERS generated orders
+// (20,000 by default) straight from the generator, without a database.
+func benchIndex(b *testing.B) (*index.Index, []*ccpor.Order) {
+	b.Helper()
+	n := 20000
+	if s := os.Getenv("CCPOR_BENCH_INDEX_ORDERS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	ix, err := index.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ix.Close() })
+	orders, _ := fixtures.Generate(8, now, n)
+	for i := 0; i < len(orders); i += 2000 {
+		if err := ix.Apply(orders[i:min(i+2000, len(orders))], nil, int64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return ix, orders
+}
+
+func BenchmarkSearch(b *testing.B) {
+	ix, orders := benchIndex(b)
+	ctx, cfg, today := context.Background(), matching.DefaultConfig(), ccpor.DateOf(time.Now())
+	b.ResetTimer()
+	for i := range b.N {
+		o := orders[(i*7919)%len(orders)]
+		last := []rune(o.Restrained.Last)
+		q := index.Query{Last: string(last[:min(4, len(last))]), First: o.Restrained.First[:1]}
+		hits, err := ix.Search(ctx, q, today)
+		if err != nil {
+			b.Fatal(err)
+		}
+		index.Rank(q, hits, cfg)
+	}
+}
+
+func BenchmarkDuplicateCandidates(b *testing.B) {
+	ix, orders := benchIndex(b)
+	ctx, cfg := context.Background(), matching.DefaultConfig()
+	b.ResetTimer()
+	for i := range b.N {
+		o := orders[(i*7919)%len(orders)]
+		hits, err := ix.Candidates(ctx, o.Restrained, o.IssuedOn, index.Filter{}, index.CandidateCap)
+		if err != nil {
+			b.Fatal(err)
+		}
+		probe := matching.Prepare(o.Restrained, o.IssuedOn)
+		for _, h := range hits {
+			for _, p := range h.Persons {
+				if p.Role == index.RoleRestrained {
+					matching.CompareRecords(probe, matching.Prepare(p.Person, h.IssuedOn), cfg)
+				}
+			}
+		}
+	}
+}
