@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"slices"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/index"
@@ -113,7 +112,7 @@ func (s *Server) handleSearch(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	matches := index.Rank(q, hits, s.Match)
+	matches := index.Rank(q, hits, s.Index.Calibrate(s.Match))
 	total := len(matches)
 	from := min((page-1)*perPage, total)
 	to := min(from+perPage, total)
@@ -165,35 +164,10 @@ func (s *Server) handleCheckDuplicates(c *gin.Context) error {
 // duplicates returns the existing orders whose restrained person may be
 // o's, at the possible level or above, best first.
 func (s *Server) duplicates(ctx context.Context, o *ccpor.Order) ([]Candidate, error) {
-	hits, err := s.Index.Candidates(ctx, o.Restrained, o.IssuedOn, index.Filter{}, index.CandidateCap)
+	matches, err := s.Index.Duplicates(ctx, o.Restrained, o.IssuedOn, o.ID, s.Match)
 	if err != nil {
 		return nil, err
 	}
-	probe := matching.Prepare(o.Restrained, o.IssuedOn)
-	var matches []index.Match
-	for _, h := range hits {
-		if h.OrderID == o.ID {
-			continue
-		}
-		for _, p := range h.Persons {
-			if p.Role != index.RoleRestrained {
-				continue
-			}
-			r := matching.CompareRecords(probe, matching.Prepare(p.Person, h.IssuedOn), s.Match)
-			if r.Level != "" {
-				matches = append(matches, index.Match{OrderID: h.OrderID, Person: p, Result: r})
-			}
-		}
-	}
-	slices.SortStableFunc(matches, func(a, b index.Match) int {
-		switch {
-		case a.Result.Score > b.Result.Score:
-			return -1
-		case a.Result.Score < b.Result.Score:
-			return 1
-		}
-		return 0
-	})
 	return s.candidates(ctx, matches[:min(len(matches), maxPerPage)])
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -40,9 +40,9 @@ type Filter struct {
 // those sharing the rarest and most keys first. It never passes user text
 // to Bleve's query-string syntax: every clause is a term query.
 func (ix *Index) Candidates(ctx context.Context, p ccpor.Person, asOf ccpor.Date, f Filter, limit int) ([]Hit, error) {
-	keys := blockKeys(p, asOf)
-	if len(keys) == 0 {
-		return nil, nil
+	keys, err := ix.usefulKeys(ctx, blockKeys(p, asOf))
+	if err != nil || len(keys) == 0 {
+		return nil, err
 	}
 	terms := make([]query.Query, len(keys))
 	for i, k := range keys {
@@ -53,7 +53,50 @@ func (ix *Index) Candidates(ctx context.Context, p ccpor.Person, asOf ccpor.Date
 	return ix.run(ctx, bleve.NewDisjunctionQuery(terms...), f, limit)
 }
 
-// run executes q under the filter and decodes the hits.
+// broadKeyLimit is how many orders a single-name key (f:, g:) may match
+// and still be asked: a rare surname alone finds a record whose every
+// other field was garbled, while "f:" of García would only cost time.
+const broadKeyLimit = 2000
+
+// usefulKeys drops the single-name keys too common to help, reading each
+// one's document frequency from the term dictionary.
+func (ix *Index) usefulKeys(ctx context.Context, keys []string) ([]string, error) {
+	ix.mu.RLock()
+	bi := ix.bi
+	ix.mu.RUnlock()
+	if bi == nil {
+		return nil, errClosed
+	}
+	adv, err := bi.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	out := keys[:0]
+	for _, k := range keys {
+		if strings.HasPrefix(k, "f:") || strings.HasPrefix(k, "g:") {
+			tfr, err := r.TermFieldReader(ctx, []byte(k), fieldKeys, false, false, false)
+			if err != nil {
+				return nil, err
+			}
+			n := tfr.Count()
+			tfr.Close()
+			if n > broadKeyLimit {
+				continue
+			}
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// run executes q under the filter and decodes the hits. Whether an order
+// is in effect is decided on its stored dates, after the search, so the
+// dates need no index terms; the search asks for more hits to make up.
 func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([]Hit, error) {
 	must := []query.Query{q}
 	must = append(must, f.queries()...)
@@ -61,13 +104,11 @@ func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([
 	if len(must) > 1 {
 		full = bleve.NewConjunctionQuery(must...)
 	}
-	if f.ExpiredOn != (ccpor.Date{}) {
-		b := bleve.NewBooleanQuery()
-		b.AddMust(full)
-		b.AddMustNot(bleve.NewConjunctionQuery(activeOn(f.ExpiredOn)...))
-		full = b
+	size := limit
+	if !f.ActiveOn.IsZero() || !f.ExpiredOn.IsZero() {
+		size = 2 * limit
 	}
-	req := bleve.NewSearchRequestOptions(full, limit, 0, false)
+	req := bleve.NewSearchRequestOptions(full, size, 0, false)
 	req.Fields = []string{fieldPersons}
 	req.Score = "" // default TF-IDF: rarer shared keys weigh more
 	ix.mu.RLock()
@@ -87,6 +128,12 @@ func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([
 		if err := json.Unmarshal([]byte(s), &sd); err != nil {
 			return nil, fmt.Errorf("index document %s: %w", h.ID, err)
 		}
+		if (!f.ActiveOn.IsZero() && !sd.activeOn(f.ActiveOn)) || (!f.ExpiredOn.IsZero() && sd.activeOn(f.ExpiredOn)) {
+			continue
+		}
+		if len(hits) == limit {
+			break
+		}
 		hit := Hit{OrderID: h.ID, IssuedOn: sd.IssuedOn, Persons: make([]Person, len(sd.Persons))}
 		for i, sp := range sd.Persons {
 			hit.Persons[i] = Person{Role: sp.Role, Index: sp.Index, Person: sp.Person}
@@ -98,9 +145,6 @@ func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([
 
 func (f Filter) queries() []query.Query {
 	var qs []query.Query
-	if !f.ActiveOn.IsZero() {
-		qs = append(qs, activeOn(f.ActiveOn)...)
-	}
 	if f.County != "" {
 		t := bleve.NewTermQuery(f.County)
 		t.SetField(fieldCounty)
@@ -116,16 +160,4 @@ func (f Filter) queries() []query.Query {
 		qs = append(qs, bleve.NewDisjunctionQuery(ts...))
 	}
 	return qs
-}
-
-// activeOn matches orders in effect on d: expiring on or after it, and not
-// terminated on or before it.
-func activeOn(d ccpor.Date) []query.Query {
-	t := d.Time()
-	inclusive, exclusive := true, false
-	exp := bleve.NewDateRangeInclusiveQuery(t, time.Time{}, &inclusive, &inclusive)
-	exp.SetField(fieldExpires)
-	term := bleve.NewDateRangeInclusiveQuery(t, time.Time{}, &exclusive, &inclusive)
-	term.SetField(fieldTerminated)
-	return []query.Query{exp, term}
 }

@@ -3,17 +3,12 @@ package index
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/matching"
 )
-
-// farFuture stands for "no date" in date fields, so "still in effect" is
-// one range query. Bleve keeps dates as int64 nanoseconds, which end in
-// 2262.
-var farFuture = time.Date(2200, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // Role says where a person stands in an order.
 type Role string
@@ -32,28 +27,36 @@ type storedPerson struct {
 	Person ccpor.Person `json:"p"`
 }
 
-// storedDoc is what the index stores of an order for re-scoring.
+// storedDoc is what the index stores of an order for re-scoring and for
+// deciding whether it is in effect.
 type storedDoc struct {
-	IssuedOn ccpor.Date     `json:"on"`
-	Persons  []storedPerson `json:"ps"`
+	IssuedOn   ccpor.Date     `json:"on"`
+	ExpiresAt  ccpor.Date     `json:"ex,omitzero"` // zero: none (permanent)
+	Terminated ccpor.Date     `json:"te,omitzero"`
+	Persons    []storedPerson `json:"ps"`
+}
+
+// activeOn reports whether the order was in effect on day.
+func (d *storedDoc) activeOn(day ccpor.Date) bool {
+	if !d.Terminated.IsZero() && !d.Terminated.After(day) {
+		return false
+	}
+	return d.ExpiresAt.IsZero() || !d.ExpiresAt.Before(day)
 }
 
 // document is an order as Bleve indexes it.
 type document struct {
-	Keys       []string  `json:"keys"`
-	Last       []string  `json:"last"`
-	First      []string  `json:"first"`
-	Initials   []string  `json:"initials"`
-	Names      string    `json:"names"`
-	DOB        []string  `json:"dob"`
-	DOBSorted  []string  `json:"dob_sorted"`
-	BirthYear  []float64 `json:"birth_year"`
-	County     string    `json:"county"`
-	Type       string    `json:"type"`
-	Issued     time.Time `json:"issued_on"`
-	Expires    time.Time `json:"expires_at"`
-	Terminated time.Time `json:"terminated"`
-	Persons    string    `json:"persons"`
+	Keys      []string `json:"keys"`
+	Last      []string `json:"last"`
+	First     []string `json:"first"`
+	Initials  []string `json:"initials"`
+	Names     string   `json:"names"`
+	DOB       []string `json:"dob"`
+	DOBSorted []string `json:"dob_sorted"`
+	BirthYear []string `json:"birth_year"`
+	County    string   `json:"county"`
+	Type      string   `json:"type"`
+	Persons   string   `json:"persons"`
 }
 
 // persons lists everyone in an order.
@@ -72,15 +75,13 @@ func slim(p ccpor.Person) ccpor.Person {
 }
 
 func newDocument(o *ccpor.Order) (*document, error) {
-	d := &document{
-		County: o.County, Type: string(o.Type),
-		Issued: o.IssuedOn.Time(), Expires: farFuture, Terminated: farFuture,
-	}
-	if !o.ExpiresAt.IsZero() && !o.Permanent {
-		d.Expires = o.ExpiresAt.Time()
+	d := &document{County: o.County, Type: string(o.Type)}
+	sd := storedDoc{IssuedOn: o.IssuedOn}
+	if !o.Permanent {
+		sd.ExpiresAt = o.ExpiresAt
 	}
 	if o.Terminated != nil {
-		d.Terminated = o.Terminated.On.Time()
+		sd.Terminated = o.Terminated.On
 	}
 	ps := persons(o)
 	var names []string
@@ -92,7 +93,7 @@ func newDocument(o *ccpor.Order) (*document, error) {
 			*list = append(*list, v)
 		}
 	}
-	years := map[int]bool{}
+	years := map[string]bool{}
 	for _, sp := range ps {
 		p := sp.Person
 		for _, k := range blockKeys(p, o.IssuedOn) {
@@ -120,14 +121,15 @@ func newDocument(o *ccpor.Order) (*document, error) {
 			add(&d.DOBSorted, dobSortedKey(p.DOB))
 		}
 		for _, y := range birthYears(p, o.IssuedOn) {
-			if !years[y] {
-				years[y] = true
-				d.BirthYear = append(d.BirthYear, float64(y))
+			if ys := strconv.Itoa(y); !years[ys] {
+				years[ys] = true
+				d.BirthYear = append(d.BirthYear, ys)
 			}
 		}
 	}
 	d.Names = strings.Join(names, " ")
-	b, err := json.Marshal(storedDoc{IssuedOn: o.IssuedOn, Persons: ps})
+	sd.Persons = ps
+	b, err := json.Marshal(sd)
 	if err != nil {
 		return nil, err
 	}

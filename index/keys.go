@@ -19,6 +19,10 @@ import (
 //	fy  family code × birth year: given name garbled or a nickname not in
 //	    the table
 //	gy  given code × birth year: family name changed (marriage) or garbled
+//	f   family code alone, and
+//	g   given code alone: everything else garbled. These are broad (a
+//	    common surname is thousands of orders), so Candidates drops them
+//	    when they are too common to help (see broadKeyLimit)
 //	d   birth date: both names garbled
 //	ds  birth date with day and month sorted: day and month swapped
 //	fd  family token, and each form of it with one letter deleted, ×
@@ -65,6 +69,7 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 			}
 		}
 		for _, f := range family {
+			add("f:" + f)
 			for _, g := range given {
 				if f < g {
 					add("nn:" + f + "|" + g)
@@ -77,17 +82,23 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 			}
 		}
 		for _, g := range given {
+			add("g:" + g)
 			for _, y := range years {
 				add("gy:" + g + "|" + y)
 			}
 		}
 		if len(givenToks) > 0 {
 			initial := givenToks[0][:1]
-			// Not the joined compound: its parts are already here.
+			// The longest core token only: in a double surname the other
+			// part still meets through nn and fy.
+			longest := ""
 			for _, t := range n.Core() {
-				for _, d := range deletions(t) {
-					add("fd:" + d + "|" + initial)
+				if len(t) > len(longest) {
+					longest = t
 				}
+			}
+			for _, d := range deletions(longest) {
+				add("fd:" + d + "|" + initial)
 			}
 		}
 	}

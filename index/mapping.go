@@ -47,20 +47,17 @@ func init() {
 // and birth dates of everyone in it, so a hit is an order; which person
 // matched is decided by re-scoring the stored persons.
 const (
-	fieldKeys       = "keys"       // composite blocking keys (see blockKeys)
-	fieldLast       = "last"       // folded family-name tokens, for prefix and fuzzy queries
-	fieldFirst      = "first"      // folded given names and their canonical forms
-	fieldInitials   = "initials"   // first letters of given names: an initial is one term, not a prefix scan
-	fieldNames      = "names"      // every name token, through the phonetic analyzer
-	fieldDOB        = "dob"        // birth dates, YYYYMMDD
-	fieldDOBSorted  = "dob_sorted" // birth year with day and month sorted, so swaps meet
-	fieldBirthYear  = "birth_year" // known or estimated birth years (numeric)
-	fieldCounty     = "county"     // keyword
-	fieldType       = "type"       // keyword
-	fieldIssued     = "issued_on"  // date
-	fieldExpires    = "expires_at" // date; far future when the order has none
-	fieldTerminated = "terminated" // date; far future when not terminated
-	fieldPersons    = "persons"    // stored only: the people, for re-scoring
+	fieldKeys      = "keys"       // composite blocking keys (see blockKeys)
+	fieldLast      = "last"       // folded family-name tokens, for prefix and fuzzy queries
+	fieldFirst     = "first"      // folded given names and their canonical forms
+	fieldInitials  = "initials"   // first letters of given names: an initial is one term, not a prefix scan
+	fieldNames     = "names"      // every name token, through the phonetic analyzer
+	fieldDOB       = "dob"        // birth dates, YYYYMMDD
+	fieldDOBSorted = "dob_sorted" // birth year with day and month sorted, so swaps meet
+	fieldBirthYear = "birth_year" // known or estimated birth years, as keywords
+	fieldCounty    = "county"     // keyword
+	fieldType      = "type"       // keyword
+	fieldPersons   = "persons"    // stored only: the people, for re-scoring
 )
 
 func newMapping() mapping.IndexMapping {
@@ -78,21 +75,18 @@ func newMapping() mapping.IndexMapping {
 		return f
 	}
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldInitials, fieldDOB, fieldDOBSorted, fieldCounty, fieldType} {
+	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldInitials, fieldBirthYear, fieldDOB, fieldDOBSorted, fieldCounty, fieldType} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
 	names := bleve.NewTextFieldMapping()
 	names.Analyzer = phoneticAnalyzer
 	names.Store, names.IncludeInAll, names.IncludeTermVectors, names.DocValues = false, false, false, false
 	doc.AddFieldMappingsAt(fieldNames, names)
-	year := bleve.NewNumericFieldMapping()
-	year.Store, year.IncludeInAll, year.DocValues = false, false, false
-	doc.AddFieldMappingsAt(fieldBirthYear, year)
-	for _, name := range []string{fieldIssued, fieldExpires, fieldTerminated} {
-		d := bleve.NewDateTimeFieldMapping()
-		d.Store, d.IncludeInAll, d.DocValues = false, false, false
-		doc.AddFieldMappingsAt(name, d)
-	}
+	// Birth years are keywords, not numbers, and an order's dates are not
+	// indexed at all: Bleve writes a numeric or date value as a dozen
+	// prefix terms, which made up most of an order's terms. A year range
+	// is a handful of term queries; whether an order is in effect is read
+	// from its stored dates (see Filter).
 	persons := bleve.NewTextFieldMapping()
 	persons.Index, persons.Store, persons.IncludeInAll, persons.IncludeTermVectors, persons.DocValues = false, true, false, false, false
 	doc.AddFieldMappingsAt(fieldPersons, persons)

@@ -12,7 +12,7 @@ import (
 )
 
 // rebuildBatch is how many orders go into one Bleve batch when rebuilding.
-const rebuildBatch = 1000
+const rebuildBatch = 2500
 
 // Rebuild builds a new generation of the index in dir from every order in
 // the feed, then makes it current with an atomic rename; an open Index

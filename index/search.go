@@ -2,7 +2,8 @@ package index
 
 import (
 	"context"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -139,12 +140,15 @@ func nameClauses(field, tok string) []query.Query {
 	return qs
 }
 
+// yearRange matches birth years lo to hi, one term each.
 func yearRange(lo, hi int) query.Query {
-	l, h := float64(lo), float64(hi)
-	inclusive := true
-	r := bleve.NewNumericRangeInclusiveQuery(&l, &h, &inclusive, &inclusive)
-	r.SetField(fieldBirthYear)
-	return r
+	var qs []query.Query
+	for y := lo; y <= hi; y++ {
+		t := bleve.NewTermQuery(strconv.Itoa(y))
+		t.SetField(fieldBirthYear)
+		qs = append(qs, t)
+	}
+	return bleve.NewDisjunctionQuery(qs...)
 }
 
 // Match is one person of a hit who answers the query, with the verdict.
@@ -188,7 +192,7 @@ func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 			out = append(out, *best)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Result.Score > out[j].Result.Score })
+	slices.SortStableFunc(out, byScore)
 	return out
 }
 

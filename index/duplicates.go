@@ -1,0 +1,65 @@
+package index
+
+import (
+	"context"
+	"slices"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// Duplicates returns the orders whose restrained person may be p (a
+// person as entered on an order issued on asOf), scored by matching, at
+// the possible level or above, best first. exclude is an order ID to leave
+// out (the order itself). It is the duplicate check of the API and of the
+// quality benchmark alike.
+func (ix *Index) Duplicates(ctx context.Context, p ccpor.Person, asOf ccpor.Date, exclude string, cfg matching.Config) ([]Match, error) {
+	hits, err := ix.Candidates(ctx, p, asOf, Filter{}, CandidateCap)
+	if err != nil {
+		return nil, err
+	}
+	return scoreRestrained(p, asOf, hits, exclude, ix.Calibrate(cfg)), nil
+}
+
+// Calibrate sets the scorer's prior for this registry's size: two records
+// picked at random from n orders are one person about once in n, so a
+// larger registry asks for more evidence before it says "match".
+func (ix *Index) Calibrate(cfg matching.Config) matching.Config {
+	if n, err := ix.Count(); err == nil && n > 1 {
+		return cfg.WithPopulation(int(n))
+	}
+	return cfg
+}
+
+// scoreRestrained scores the restrained person of every hit against p and
+// keeps those at the possible level or above, best first.
+func scoreRestrained(p ccpor.Person, asOf ccpor.Date, hits []Hit, exclude string, cfg matching.Config) []Match {
+	probe := matching.Prepare(p, asOf)
+	var matches []Match
+	for _, h := range hits {
+		if h.OrderID == exclude {
+			continue
+		}
+		for _, hp := range h.Persons {
+			if hp.Role != RoleRestrained {
+				continue
+			}
+			r := matching.CompareRecords(probe, matching.Prepare(hp.Person, h.IssuedOn), cfg)
+			if r.Level != "" {
+				matches = append(matches, Match{OrderID: h.OrderID, Person: hp, Result: r})
+			}
+		}
+	}
+	slices.SortStableFunc(matches, byScore)
+	return matches
+}
+
+func byScore(a, b Match) int {
+	switch {
+	case a.Result.Score > b.Result.Score:
+		return -1
+	case a.Result.Score < b.Result.Score:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,385 @@
+package index
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/fixtures"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// The quality benchmark: labelled record-linkage data (../shared/bench)
+// loaded as orders into a real index and queried through Duplicates, the
+// duplicate check's own path. `make test` runs it on slices so it never
+// rots; CCPOR_BENCH_FULL=1 (make bench) runs every record and reports.
+
+func benchDir(tb testing.TB) string {
+	tb.Helper()
+	if d := os.Getenv("CCPOR_BENCH_DATA"); d != "" {
+		return d
+	}
+	_, file, _, _ := runtime.Caller(0)
+	d := filepath.Join(filepath.Dir(file), "..", "..", "shared", "bench")
+	if _, err := os.Stat(d); err != nil {
+		tb.Fatalf("benchmark data not found at %s (set CCPOR_BENCH_DATA): %v", d, err)
+	}
+	return d
+}
+
+func full() bool { return os.Getenv("CCPOR_BENCH_FULL") != "" }
+
+type benchRec struct {
+	id, truth string
+	p         ccpor.Person
+}
+
+func readCSV(tb testing.TB, path string) []map[string]string {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.TrimLeadingSpace = true
+	head, err := r.Read()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var rows []map[string]string
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return rows
+		} else if err != nil {
+			tb.Fatal(err)
+		}
+		m := map[string]string{}
+		for i, h := range head {
+			m[strings.TrimSpace(h)] = strings.TrimSpace(rec[i])
+		}
+		rows = append(rows, m)
+	}
+}
+
+func benchDate(s string) ccpor.Date {
+	s = strings.ReplaceAll(s, "-", "")
+	if len(s) != 8 {
+		return ccpor.Date{}
+	}
+	d, err := ccpor.ParseDate(s[:4] + "-" + s[4:6] + "-" + s[6:])
+	if err != nil {
+		return ccpor.Date{}
+	}
+	return d
+}
+
+func loadFEBRL(tb testing.TB, name string, withIDs bool) []benchRec {
+	var out []benchRec
+	for _, m := range readCSV(tb, filepath.Join(benchDir(tb), name)) {
+		p := ccpor.Person{First: m["given_name"], Last: m["surname"], DOB: benchDate(m["date_of_birth"]),
+			Address: &ccpor.Address{Line1: strings.TrimSpace(m["street_number"] + " " + m["address_1"]), Line2: m["address_2"],
+				City: m["suburb"], State: m["state"], Zip: m["postcode"]}}
+		if withIDs && m["soc_sec_id"] != "" {
+			p.Identifiers = &ccpor.Identifiers{SSN: m["soc_sec_id"]}
+		}
+		id := m["rec_id"]
+		truth := strings.TrimSuffix(strings.TrimSuffix(id, "-org"), "-dup-0")
+		out = append(out, benchRec{id: id, truth: truth, p: p})
+	}
+	return out
+}
+
+func loadFake1000(tb testing.TB) []benchRec {
+	var out []benchRec
+	for _, m := range readCSV(tb, filepath.Join(benchDir(tb), "fake_1000.csv")) {
+		p := ccpor.Person{First: m["first_name"], Last: m["surname"], DOB: benchDate(m["dob"])}
+		if m["city"] != "" {
+			p.Address = &ccpor.Address{City: m["city"]}
+		}
+		out = append(out, benchRec{id: "f" + m["unique_id"], truth: m["cluster"], p: p})
+	}
+	return out
+}
+
+var benchIssued = ccpor.NewDate(2024, time.January, 15)
+
+// indexRecords builds an index holding each record as the restrained
+// person of one order.
+func indexRecords(tb testing.TB, recs []benchRec) *Index {
+	tb.Helper()
+	ix, err := Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ix.Close() })
+	orders := make([]*ccpor.Order, len(recs))
+	for i, r := range recs {
+		orders[i] = &ccpor.Order{ID: r.id, Type: ccpor.OrderDV, IssuedOn: benchIssued, Restrained: r.p}
+	}
+	for i := 0; i < len(orders); i += 5000 {
+		if err := ix.Apply(orders[i:min(i+5000, len(orders))], nil, int64(i+1)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return ix
+}
+
+// quality holds the figures of one run.
+type quality struct {
+	name                      string
+	queries, truePairs        int
+	candPairs, truthInCands   int
+	predicted, truePositives  int
+	inTop10, queriesWithTruth int
+}
+
+func (q quality) String() string {
+	p, r := ratio(q.truePositives, q.predicted), ratio(q.truePositives, q.truePairs)
+	s := fmt.Sprintf("%s: %d queries, %d true pairs; pair completeness %.4f; at match: precision %.4f recall %.4f F1 %.4f",
+		q.name, q.queries, q.truePairs, ratio(q.truthInCands, q.truePairs), p, r, 2*p*r/max(p+r, 1e-9))
+	if q.queriesWithTruth > 0 {
+		s += fmt.Sprintf("; recall@10 %.4f; %d candidates per query", ratio(q.inTop10, q.queriesWithTruth), q.candPairs/max(q.queries, 1))
+	}
+	return s
+}
+
+func (q quality) f1() float64 {
+	p, r := ratio(q.truePositives, q.predicted), ratio(q.truePositives, q.truePairs)
+	return 2 * p * r / max(p+r, 1e-9)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// evaluateLinkage runs the FEBRL protocol: every query has at most one
+// true record among the indexed ones.
+func evaluateLinkage(tb testing.TB, name string, indexed, queries []benchRec) quality {
+	ctx, cfg := context.Background(), matching.DefaultConfig()
+	ix := indexRecords(tb, indexed)
+	truthOf := map[string]string{}
+	for _, r := range indexed {
+		truthOf[r.id] = r.truth
+	}
+	q := quality{name: name, queries: len(queries)}
+	for _, r := range queries {
+		hasTruth := false
+		for _, x := range indexed {
+			if x.truth == r.truth {
+				hasTruth = true
+				break
+			}
+		}
+		if hasTruth {
+			q.truePairs++
+			q.queriesWithTruth++
+		}
+		hits, err := ix.Candidates(ctx, r.p, benchIssued, Filter{}, CandidateCap)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		q.candPairs += len(hits)
+		for _, h := range hits {
+			if truthOf[h.OrderID] == r.truth {
+				q.truthInCands++
+			}
+		}
+		ranked := rankAll(r.p, hits, ix.Calibrate(cfg))
+		for i, m := range ranked {
+			if i < 10 && truthOf[m.OrderID] == r.truth {
+				q.inTop10++
+			}
+			if m.Result.Level == matching.LevelMatch {
+				q.predicted++
+				if truthOf[m.OrderID] == r.truth {
+					q.truePositives++
+				}
+			}
+		}
+	}
+	return q
+}
+
+// rankAll scores every hit's restrained person, below the possible level
+// too, best first: recall@10 looks past the thresholds.
+func rankAll(p ccpor.Person, hits []Hit, cfg matching.Config) []Match {
+	cfg.Possible = 0
+	ms := scoreRestrained(p, benchIssued, hits, "", cfg)
+	return ms
+}
+
+func TestQualityFEBRL(t *testing.T) {
+	a, b := loadFEBRL(t, "febrl4a.csv", false), loadFEBRL(t, "febrl4b.csv", false)
+	aID, bID := loadFEBRL(t, "febrl4a.csv", true), loadFEBRL(t, "febrl4b.csv", true)
+	if !full() {
+		// The first 400 originals, queried with their duplicates and 100
+		// records whose original is not indexed.
+		keep := map[string]bool{}
+		for _, r := range a[:400] {
+			keep[r.truth] = true
+		}
+		var qs, qsID []benchRec
+		others := 0
+		for i, r := range b {
+			if keep[r.truth] || others < 100 {
+				if !keep[r.truth] {
+					others++
+				}
+				qs, qsID = append(qs, r), append(qsID, bID[i])
+			}
+		}
+		a, b, aID, bID = a[:400], qs, aID[:400], qsID
+	}
+	without := evaluateLinkage(t, "FEBRL 4 without identifiers", a, b)
+	t.Log(without)
+	with := evaluateLinkage(t, "FEBRL 4 with identifiers", aID, bID)
+	t.Log(with)
+	if got := ratio(without.truthInCands, without.truePairs); got < 0.99 {
+		t.Errorf("pair completeness %.4f, want ≥ 0.99", got)
+	}
+	if got := without.f1(); got < 0.95 {
+		t.Errorf("F1 %.4f, want ≥ 0.95", got)
+	}
+}
+
+func TestQualityFake1000(t *testing.T) {
+	ctx, cfg := context.Background(), matching.DefaultConfig()
+	recs := loadFake1000(t)
+	if !full() {
+		recs = recs[:300]
+	}
+	ix := indexRecords(t, recs)
+	truthOf := map[string]string{}
+	clusters := map[string]int{}
+	for _, r := range recs {
+		truthOf[r.id] = r.truth
+		clusters[r.truth]++
+	}
+	q := quality{name: "fake_1000", queries: len(recs)}
+	for _, n := range clusters {
+		q.truePairs += n * (n - 1) / 2
+	}
+	predicted := map[[2]string]bool{}
+	found := map[[2]string]bool{}
+	for _, r := range recs {
+		hits, err := ix.Candidates(ctx, r.p, benchIssued, Filter{}, CandidateCap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			if h.OrderID != r.id && truthOf[h.OrderID] == r.truth {
+				found[pairOf(r.id, h.OrderID)] = true
+			}
+		}
+		for _, m := range scoreRestrained(r.p, benchIssued, hits, r.id, ix.Calibrate(cfg)) {
+			if m.Result.Level == matching.LevelMatch {
+				predicted[pairOf(r.id, m.OrderID)] = true
+			}
+		}
+	}
+	q.truthInCands, q.predicted = len(found), len(predicted)
+	for pr := range predicted {
+		if truthOf[pr[0]] == truthOf[pr[1]] {
+			q.truePositives++
+		}
+	}
+	t.Log(q)
+	// Floors against regression; the targets are reported by make bench.
+	if got := q.f1(); got < 0.80 {
+		t.Errorf("F1 %.4f, want ≥ 0.80", got)
+	}
+}
+
+// TestQualityFixtures measures on the generator's own ground truth: every
+// order's restrained person queried against the rest, pairs of orders
+// naming one synthetic person counted, and relatives (father and son,
+// siblings, twins) that must stay below match.
+func TestQualityFixtures(t *testing.T) {
+	n := 2000
+	if full() {
+		n = 20000
+	}
+	ctx, cfg := context.Background(), matching.DefaultConfig()
+	g := fixtures.New(21, time.Date(2026, 3, 2, 17, 0, 0, 0, time.UTC))
+	orders := make([]*ccpor.Order, n)
+	truth := map[string]string{}
+	byPerson := map[string]int{}
+	for i := range orders {
+		o, tr := g.Next()
+		orders[i] = o
+		truth[o.ID] = tr.Restrained
+		byPerson[tr.Restrained]++
+	}
+	relatives := map[[2]string]string{}
+	for _, h := range g.HardNegatives() {
+		relatives[pairOf(h.A, h.B)] = h.Kind
+	}
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if err := ix.Apply(orders, nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	q := quality{name: "fixtures", queries: n}
+	for _, c := range byPerson {
+		q.truePairs += c * (c - 1) / 2
+	}
+	predicted, found := map[[2]string]bool{}, map[[2]string]bool{}
+	relativesMatched := 0
+	for _, o := range orders {
+		hits, err := ix.Candidates(ctx, o.Restrained, o.IssuedOn, Filter{}, CandidateCap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			if h.OrderID != o.ID && truth[h.OrderID] == truth[o.ID] {
+				found[pairOf(o.ID, h.OrderID)] = true
+			}
+		}
+		for _, m := range scoreRestrained(o.Restrained, o.IssuedOn, hits, o.ID, ix.Calibrate(cfg)) {
+			if m.Result.Level != matching.LevelMatch {
+				continue
+			}
+			pr := pairOf(o.ID, m.OrderID)
+			if !predicted[pr] {
+				predicted[pr] = true
+				if _, ok := relatives[pairOf(truth[o.ID], truth[m.OrderID])]; ok {
+					relativesMatched++
+				}
+			}
+		}
+	}
+	q.truthInCands, q.predicted = len(found), len(predicted)
+	for pr := range predicted {
+		if truth[pr[0]] == truth[pr[1]] {
+			q.truePositives++
+		}
+	}
+	t.Log(q)
+	t.Logf("fixtures: %d order pairs of relatives (different people sharing a surname and a home) scored as a match", relativesMatched)
+	if got := q.f1(); got < 0.88 {
+		t.Errorf("F1 %.4f, want ≥ 0.88", got)
+	}
+}
+
+func pairOf(a, b string) [2]string {
+	p := []string{a, b}
+	slices.Sort(p)
+	return [2]string{p[0], p[1]}
+}
