@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccpor/ccpor"
@@ -23,6 +24,10 @@ type Follower struct {
 
 	nudge chan struct{}
 	once  sync.Once
+	// caughtUp is set once the follower has read the outbox to its end:
+	// until then a lag within MaxLag could still be a whole registry
+	// missing from a new index.
+	caughtUp atomic.Bool
 
 	mu      sync.Mutex
 	head    int64
@@ -85,8 +90,12 @@ func (f *Follower) Run(ctx context.Context) {
 // Step applies the next batch of changes and returns how many it applied.
 func (f *Follower) Step(ctx context.Context) (int, error) {
 	changes, err := f.Feed.ChangesSince(ctx, f.Index.Seq(), followBatch)
-	if err != nil || len(changes) == 0 {
+	if err != nil {
 		return 0, err
+	}
+	if len(changes) == 0 {
+		f.caughtUp.Store(true)
+		return 0, nil
 	}
 	seen := map[string]bool{}
 	var ids []string
@@ -140,6 +149,9 @@ func (f *Follower) Ready(ctx context.Context) error {
 	}
 	if _, err := f.Index.Count(); err != nil {
 		return ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: the index is not open.")
+	}
+	if !f.caughtUp.Load() {
+		return ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: the index is being built; try again shortly.")
 	}
 	if lag := head - f.Index.Seq(); lag > f.MaxLag {
 		return ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: the index is %d changes behind the registry and catching up; try again shortly.", lag)

@@ -92,6 +92,23 @@ func (ix *Index) open(gen string) error {
 	return nil
 }
 
+// OpenFresh starts a new, empty generation in dir and opens it, leaving
+// whatever was there (an unreadable index) to be removed once a rebuild
+// replaces it.
+func OpenFresh(dir string) (*Index, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	gen, err := newGeneration(dir, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := swapCurrent(dir, gen); err != nil {
+		return nil, err
+	}
+	return Open(dir)
+}
+
 // Close closes the index.
 func (ix *Index) Close() error {
 	ix.mu.Lock()

@@ -24,12 +24,18 @@ import (
 // test ends, and returns its base URL.
 func MustServe(tb testing.TB, url string) string {
 	tb.Helper()
+	return MustServeIndex(tb, url, tb.TempDir())
+}
+
+// MustServeIndex is MustServe with the search index in dir.
+func MustServeIndex(tb testing.TB, url, dir string) string {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)
 	cmd := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Listening: listening}
 	cmd.db.url = url
 	done := make(chan error, 1)
-	go func() { done <- cmd.Run(ctx, []string{"--addr", "127.0.0.1:0", "--index-dir", tb.TempDir()}) }()
+	go func() { done <- cmd.Run(ctx, []string{"--addr", "127.0.0.1:0", "--index-dir", dir}) }()
 	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -260,5 +266,53 @@ func TestUserAdd(t *testing.T) {
 	u, err := mustOpen(t, url).Authenticate(context.Background(), token)
 	if err != nil || u.Role != ccpor.RoleOfficer {
 		t.Errorf("token authenticates %+v, %v", u, err)
+	}
+}
+
+// TestServeCorruptIndex starts the server on an unreadable index: the API
+// answers at once, search says 503 until the index is rebuilt from
+// PostgreSQL, then finds the orders.
+func TestServeCorruptIndex(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.MustCreateDatabase(t)
+	if _, err := seed(ctx, mustOpen(t, url), 3, 300, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "gen-1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "gen-1", "index_meta.json"), []byte("{not json"), 0o600)
+	if err := os.Symlink("gen-1", filepath.Join(dir, "current")); err != nil {
+		t.Fatal(err)
+	}
+	base := MustServeIndex(t, url, dir)
+	token := MustUser(t, url, ccpor.RoleOfficer)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		req, _ := http.NewRequest("POST", base+"/api/v1/search", strings.NewReader(`{"last": "ga"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			if !bytes.Contains(body, []byte(`"order_id"`)) {
+				t.Errorf("rebuilt index found nothing for \"ga\": %s", body)
+			}
+			break
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("search while rebuilding: %d %s, want 503", resp.StatusCode, body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the index was not rebuilt within a minute")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gen-1")); !os.IsNotExist(err) {
+		t.Errorf("the corrupt generation was left behind: %v", err)
 	}
 }

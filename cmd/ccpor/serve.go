@@ -52,13 +52,28 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 
-	ix, err := c.openIndex(ctx, db, log)
+	ix, stale, err := c.openIndex(ctx, db, log)
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
 	follower := &index.Follower{Index: ix, Feed: db, Logger: log}
-	go follower.Run(ctx)
+	go func() {
+		// Searches answer 503 until the index has caught up; the rest of
+		// the API serves meanwhile.
+		if stale {
+			start := time.Now()
+			n, err := rebuild(ctx, db, c.indexDir, io.Discard)
+			if err != nil {
+				log.Error("search index rebuild failed; replaying the outbox instead", "err", err)
+			} else if _, err := ix.Reload(); err != nil {
+				log.Error("search index reload", "err", err)
+			} else {
+				log.Info("search index built", "orders", n, "seconds", time.Since(start).Seconds())
+			}
+		}
+		follower.Run(ctx)
+	}()
 
 	srv := api.NewServer(log)
 	srv.Orders, srv.Users, srv.Audit = db, db, db
@@ -92,30 +107,24 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
-// openIndex opens the search index, rebuilding it from PostgreSQL when it
-// is corrupt, or new while the registry already holds orders (a bulk
-// rebuild is much faster than replaying the whole outbox).
-func (c *ServeCommand) openIndex(ctx context.Context, db *store.DB, log *slog.Logger) (*index.Index, error) {
+// openIndex opens the search index and says whether it must be rebuilt
+// from PostgreSQL: when it was unreadable (a fresh one takes its place), or
+// is new while the registry already holds orders (a bulk rebuild is much
+// faster than replaying the whole outbox).
+func (c *ServeCommand) openIndex(ctx context.Context, db *store.DB, log *slog.Logger) (*index.Index, bool, error) {
 	ix, err := index.Open(c.indexDir)
 	if err != nil {
 		log.Error("search index unreadable; rebuilding it", "dir", c.indexDir, "err", err)
-	} else if n, _ := ix.Count(); n == 0 && ix.Seq() == 0 {
+		ix, err = index.OpenFresh(c.indexDir)
+		return ix, true, err
+	}
+	if n, _ := ix.Count(); n == 0 && ix.Seq() == 0 {
 		if head, err := db.ChangesHead(ctx); err == nil && head > 0 {
-			ix.Close()
-			ix, err = nil, nil
 			log.Info("search index is empty; building it", "dir", c.indexDir)
+			return ix, true, nil
 		}
 	}
-	if ix != nil {
-		return ix, nil
-	}
-	start := time.Now()
-	n, err := rebuild(ctx, db, c.indexDir, c.Stderr)
-	if err != nil {
-		return nil, err
-	}
-	log.Info("search index built", "orders", n, "seconds", time.Since(start).Seconds())
-	return index.Open(c.indexDir)
+	return ix, false, nil
 }
 
 // seedDemo fills an empty registry with demo orders and prints a token
