@@ -16,15 +16,8 @@ func (s *Server) registerOrderRoutes(r *gin.RouterGroup) {
 
 // handleOrderCreate is a clerk's intake of one order.
 func (s *Server) handleOrderCreate(c *gin.Context) error {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	o, err := s.readOrder(c)
 	if err != nil {
-		return ccpor.Errorf(ccpor.EInvalid, "The order could not be read: it must be JSON of at most %d bytes.", maxBodyBytes)
-	}
-	o, err := ccpor.ParseOrder(body)
-	if err != nil {
-		return err
-	}
-	if err := o.Prepare(s.Now()); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -62,4 +55,21 @@ func (s *Server) handleOrderView(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, o)
 	return nil
+}
+
+// readOrder reads the order in the request body, strictly, and prepares
+// it: EInvalid names every problem.
+func (s *Server) readOrder(c *gin.Context) (*ccpor.Order, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	if err != nil {
+		return nil, ccpor.Errorf(ccpor.EInvalid, "The order could not be read: it must be JSON of at most %d bytes.", maxBodyBytes)
+	}
+	o, err := ccpor.ParseOrder(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Prepare(s.Now()); err != nil {
+		return nil, err
+	}
+	return o, nil
 }

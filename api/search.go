@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/ccpor/ccpor"
@@ -135,15 +134,8 @@ func (s *Server) handleSearch(c *gin.Context) error {
 }
 
 func (s *Server) handleCheckDuplicates(c *gin.Context) error {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	o, err := s.readOrder(c)
 	if err != nil {
-		return ccpor.Errorf(ccpor.EInvalid, "The order could not be read: it must be JSON of at most %d bytes.", maxBodyBytes)
-	}
-	o, err := ccpor.ParseOrder(body)
-	if err != nil {
-		return err
-	}
-	if err := o.Prepare(s.Now()); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
