@@ -136,7 +136,7 @@ func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([
 		}
 		hit := Hit{OrderID: h.ID, IssuedOn: sd.IssuedOn, Persons: make([]Person, len(sd.Persons))}
 		for i, sp := range sd.Persons {
-			hit.Persons[i] = Person{Role: sp.Role, Index: sp.Index, Person: sp.Person}
+			hit.Persons[i] = Person(sp)
 		}
 		hits = append(hits, hit)
 	}
