@@ -35,21 +35,29 @@
 // a Piece of the explanation.
 //
 // The shipped weights (data/weights.json) were fitted without labels by
-// TestRefitWeights: m-probabilities by EM (FitEM) on the candidate pairs
-// blocking returns for the FEBRL 4 and fake_1000 benchmarks, u-probabilities
-// from random pairs of the same files. Levels those data never exercise
-// (sex, race, height, weight, suffixes, nicknames) keep the documented
-// starting values of StartTable. Fit fits from labelled pairs instead,
-// for when the fixtures generator provides them.
+// TestRefitWeights (go test ./matching -run TestRefitWeights -refit):
+// m-probabilities by EM (FitEM) on the candidate pairs that blocking
+// returns for FEBRL 4, fake_1000 and 5,000 orders from the fixtures
+// generator (seed 2; its ground truth unused), u-probabilities from random
+// pairs of the same data. The fixtures stand in only for levels the two
+// benchmarks never show among their matches (sex, race, height, weight,
+// suffixes, double surnames, middle names, nicknames). Levels with too
+// little evidence keep the documented starting values of StartTable, and
+// partial agreements are kept between full agreement and disagreement.
+// Fit fits from labelled pairs instead.
+//
+// Fields are assumed independent except where that is plainly false: ZIP
+// code, city and state nest, so only the most specific agreement counts.
 //
 // # Relatives
 //
 // Fellegi-Sunter treats fields as independent, but a father and son,
 // siblings or twins share a family name and often an address. When a pair
 // shares the family name and either the address or a generational sign
-// (Jr against Sr, birth years 15 or more apart), and conflicts on first
-// name, birth date, suffix or sex, the positive weight of the shared name
-// and address is withdrawn and the explanation says "Likely a relative".
+// (Jr against Sr, birth years 15 or more apart, one birth date with two
+// first names), and conflicts on first name, birth date, suffix, sex, an
+// identifier or height, the positive weight of the shared name and address
+// is withdrawn and the explanation says "Likely a relative".
 // Such pairs land below match; on FEBRL 4, whose generator makes about 8%
 // of its true pairs look exactly like this, the rule costs about four
 // points of recall (Config.IgnoreRelatives measures it).

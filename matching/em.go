@@ -10,26 +10,44 @@ type EMStats struct {
 	Matches    float64 // expected number of matching pairs (unweighted)
 }
 
+// Source is one data set for FitEM.
+type Source struct {
+	Name string
+	// Candidates are the record pairs blocking returns: what EM learns
+	// the m-probabilities from.
+	Candidates [][2]*Record
+	// Random are record pairs drawn at random from the same data: nearly
+	// all are different people, so their outcome frequencies are the
+	// u-probabilities. May be empty.
+	Random [][2]*Record
+	// Fallback marks a source whose matches inform only the levels that
+	// no other source can show (data generated to exercise descriptors,
+	// suffixes, double surnames and middle names that the others lack).
+	// Its candidates still take part in EM and its random pairs in u.
+	Fallback bool
+}
+
 // FitEM estimates every field's m-probabilities from unlabelled candidate
-// pairs (what blocking returns) with the expectation-maximisation algorithm
-// for the Fellegi-Sunter mixture, starting from start. No labels are used.
+// pairs with the expectation-maximisation algorithm for the Fellegi-Sunter
+// mixture, starting from start. No labels are used.
 //
-// Candidates may come from several sources (data sets with their own
-// error processes and blocking). The m-probabilities are shared, each
-// source weighted to count as much as the largest so that none drowns the
-// others; each source keeps its own u-probabilities, since how often
-// candidates agree by chance depends on the data and the blocking.
+// Sources have their own error processes and blocking. Each keeps its own
+// u-probabilities during EM (how often candidates agree by chance depends
+// on the data and the blocking) and all share one share of matches, so a
+// source whose own mixture is poorly identified cannot claim most of its
+// candidates (a fallback source keeps its own). The m-probability of a level is the average of the sources'
+// estimates, each source's candidates counting as much as the largest
+// source's, over the sources that can show the level at all: data without
+// double surnames say nothing about how often a true match drops one.
 //
-// With random empty, the returned table holds the first source's
+// When sources carry Random pairs, the returned u-probabilities are their
+// outcome frequencies (averaged over sources), which do not depend on how
+// candidates are generated, and the returned Prior is start's: the caller
+// sets it to the chance that two random records match (WithPopulation,
+// FitPrior). Otherwise the returned table holds the first source's
 // u-probabilities and Prior is the chance that one of its candidates is
-// the same person: the model is then tied to that blocking. With random, a
-// sample of record pairs drawn at random from the same data, the
-// u-probabilities are instead the outcome frequencies among those pairs
-// (nearly all are different people), which do not depend on how candidates
-// are generated; the returned Prior is then start's, and the caller sets it
-// to the chance that two random records match (see WithPopulation and
-// FitPrior).
-func FitEM(sources [][][2]*Record, random [][2]*Record, start Config) (Config, EMStats) {
+// the same person, tying the model to that blocking.
+func FitEM(sources []Source, start Config) (Config, EMStats) {
 	type count struct {
 		pat pattern
 		n   float64
@@ -37,30 +55,47 @@ func FitEM(sources [][][2]*Record, random [][2]*Record, start Config) (Config, E
 	var st EMStats
 	largest := 0
 	for _, src := range sources {
-		largest = max(largest, len(src))
+		if !src.Fallback {
+			largest = max(largest, len(src.Candidates))
+		}
 	}
 	counts := make([][]count, len(sources))
 	cfgs := make([]Config, len(sources))
+	random := make([]map[pattern]float64, len(sources))
 	seen := map[pattern]bool{}
 	for s, src := range sources {
-		for k, n := range patterns(src, &start) {
+		for k, n := range patterns(src.Candidates, &start) {
 			counts[s] = append(counts[s], count{k, n})
 			seen[k] = true
 		}
+		random[s] = patterns(src.Random, &start)
 		cfgs[s] = start
-		st.Pairs += len(src)
+		st.Pairs += len(src.Candidates)
 	}
 	st.Patterns = len(seen)
 	if st.Pairs == 0 {
 		return start, st
 	}
-	// One share of matches for all sources, weighted like the m side: a
-	// source whose own mixture is poorly identified (many near-duplicates
-	// that are not matches) cannot then claim most of its candidates.
+	// Which levels each source can show: seen among its random pairs or
+	// its candidates.
+	shows := make([]*tally, len(sources))
+	for s := range sources {
+		shows[s] = newTally()
+		for k, n := range random[s] {
+			shows[s].add(k, n, n)
+		}
+		for _, c := range counts[s] {
+			shows[s].add(c.pat, c.n, c.n)
+		}
+	}
 	var shared *tally
 	prior := start.Prior
+	fb := make([]float64, len(sources))
+	weight := make([]float64, len(sources))
+	for s, src := range sources {
+		weight[s] = float64(largest) / float64(max(len(src.Candidates), 1))
+	}
 	for st.Iterations = 1; st.Iterations <= 500; st.Iterations++ {
-		shared = newTally()
 		own := make([]*tally, len(sources))
 		var matches, total float64
 		st.Matches = 0
@@ -68,46 +103,154 @@ func FitEM(sources [][][2]*Record, random [][2]*Record, start Config) (Config, E
 			t := newTally()
 			var m float64
 			for _, c := range counts[s] {
-				w := cfgs[s].priorBits()
-				for i, l := range c.pat.out {
-					w += cfgs[s].weight(i, l)
-				}
-				r := posterior(w)
+				r := cfgs[s].posterior(c.pat)
 				t.add(c.pat, c.n*r, c.n*(1-r))
 				m += c.n * r
 			}
-			scale := float64(largest) / float64(len(sources[s]))
-			shared.mergeM(t, scale)
 			own[s] = t
-			matches += m * scale
-			total += float64(len(sources[s])) * scale
 			st.Matches += m
+			if sources[s].Fallback {
+				// A fallback source keeps its own share of matches.
+				fb[s] = min(max(m/float64(len(sources[s].Candidates)), 1e-9), 0.5)
+				continue
+			}
+			scale := float64(largest) / float64(max(len(sources[s].Candidates), 1))
+			matches += m * scale
+			total += float64(len(sources[s].Candidates)) * scale
 		}
+		shared = averageM(own, shows, sources, weight, st.Matches)
 		next := min(max(matches/total, 1e-9), 0.5)
 		done := math.Abs(next-prior) < 1e-6*next
 		prior = next
 		for s := range sources {
-			cfgs[s] = withTable(cfgs[s], shared.withU(own[s]).table(start.Table, "em"), prior)
+			p := prior
+			if sources[s].Fallback {
+				p = fb[s]
+			}
+			cfgs[s] = withTable(cfgs[s], shared.withU(own[s]).table(start.Table, "em"), p)
 		}
 		if done {
 			break
 		}
 	}
-	if len(random) == 0 {
+	var rs []*tally
+	var sampled float64
+	for s := range sources {
+		if len(random[s]) == 0 {
+			continue
+		}
+		sampled += float64(len(sources[s].Random))
+		// A random sample holds a few true matches too; each pair counts
+		// toward u only as far as the fitted model thinks it is a
+		// non-match.
+		r := newTally()
+		for k, n := range random[s] {
+			r.add(k, 0, n*(1-cfgs[s].posterior(k)))
+		}
+		rs = append(rs, r)
+	}
+	if len(rs) == 0 {
 		return cfgs[0], st
 	}
-	// A random sample holds a few true matches too; each pair counts
-	// toward u only as far as the model fitted on the first source thinks
-	// it is a non-match.
-	r := newTally()
-	for k, n := range patterns(random, &start) {
-		w := cfgs[0].priorBits()
-		for i, l := range k.out {
-			w += cfgs[0].weight(i, l)
-		}
-		r.add(k, 0, n*(1-posterior(w)))
+	return withTable(start, shared.withU(averageU(rs, sampled/float64(len(rs)))).table(start.Table, "em"), start.Prior), st
+}
+
+// posterior is the match probability of one outcome pattern.
+func (c *Config) posterior(k pattern) float64 {
+	w := c.priorBits()
+	for i, l := range k.out {
+		w += c.weight(i, l)
 	}
-	return withTable(start, shared.withU(r).table(start.Table, "em"), start.Prior), st
+	return posterior(w)
+}
+
+// averageM pools the sources' match-side distributions level by level,
+// over the sources that show the level, where a primary source shows it by
+// expecting enough matches at it and a fallback source stands in only for
+// levels no primary source shows among its matches. Each source's candidates count as much as the largest
+// source's (weight[s] scales its counts), so a source weighs by its share
+// of expected matches among equally weighted candidates. The result is
+// scaled to nominal pairs so that smoothing sees counts of a sensible
+// size; raw evidence counts are summed.
+func averageM(own, shows []*tally, sources []Source, weight []float64, nominal float64) *tally {
+	out := newTally()
+	for i := range numFields {
+		for _, l := range Levels[fields[i]] {
+			primary := false
+			for s := range own {
+				primary = primary || (!sources[s].Fallback && own[s].raw[i][l] >= minEvidence)
+			}
+			var sum, norm float64
+			for s, t := range own {
+				out.raw[i][l] += t.raw[i][l]
+				if shows[s].m[i][l] < minEvidence || (primary && sources[s].Fallback) || (!primary && !sources[s].Fallback) {
+					continue
+				}
+				if tot := total(t.m[i]); tot > 0 {
+					sum += weight[s] * t.m[i][l]
+					norm += weight[s] * tot
+				}
+			}
+			if norm > 0 {
+				out.m[i][l] = nominal * sum / norm
+			}
+		}
+	}
+	out.yrM = averageDist(own, nominal, func(t *tally) map[string]float64 { return t.yrM })
+	out.agM = averageDist(own, nominal, func(t *tally) map[string]float64 { return t.agM })
+	out.inM = averageDist(own, nominal, func(t *tally) map[string]float64 { return t.inM })
+	return out
+}
+
+// averageU averages the sources' non-match distributions field by field,
+// over the sources that have the field at all, scaled to nominal pairs.
+func averageU(rs []*tally, nominal float64) *tally {
+	out := newTally()
+	for i := range numFields {
+		n := 0
+		for _, r := range rs {
+			if tot := total(r.u[i]); tot > 0 {
+				for l, x := range r.u[i] {
+					out.u[i][l] += x / tot
+				}
+				n++
+			}
+		}
+		for l := range out.u[i] {
+			out.u[i][l] *= nominal / float64(n)
+		}
+	}
+	out.yrU = averageDist(rs, nominal, func(t *tally) map[string]float64 { return t.yrU })
+	out.agU = averageDist(rs, nominal, func(t *tally) map[string]float64 { return t.agU })
+	out.inU = averageDist(rs, nominal, func(t *tally) map[string]float64 { return t.inU })
+	return out
+}
+
+// averageDist averages one derived distribution over the tallies that have it.
+func averageDist(ts []*tally, nominal float64, get func(*tally) map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	n := 0
+	for _, t := range ts {
+		d := get(t)
+		if tot := total(d); tot > 0 {
+			for l, x := range d {
+				out[l] += x / tot
+			}
+			n++
+		}
+	}
+	for l := range out {
+		out[l] *= nominal / float64(n)
+	}
+	return out
+}
+
+func total(m map[string]float64) float64 {
+	var t float64
+	for _, x := range m {
+		t += x
+	}
+	return t
 }
 
 // FitPrior re-estimates only the prior of cfg, keeping its table, from the

@@ -188,7 +188,12 @@ func explainRelative(c *comparison, a, b *Record) string {
 			}
 			p += ")"
 		case "suffix":
-			p += " (" + title(a.names[c.na].Suffix) + " vs " + title(b.names[c.nb].Suffix) + ")"
+			x, y := title(a.names[c.na].Suffix), title(b.names[c.nb].Suffix)
+			if x == "" || y == "" {
+				p = "suffix on one record only (" + x + y + ")"
+			} else {
+				p += " (" + x + " vs " + y + ")"
+			}
 		}
 		parts = append(parts, p)
 	}

@@ -102,24 +102,6 @@ func (t *tally) addRaw(k pattern, wm, wu, raw float64) {
 
 // table turns counts into probabilities, smoothed toward start. Fields with
 // no observations keep their starting values.
-// mergeM adds o's match-side counts, scaled, to t; the raw evidence counts
-// are added unscaled.
-func (t *tally) mergeM(o *tally, scale float64) {
-	for i := range numFields {
-		for l, x := range o.m[i] {
-			t.m[i][l] += scale * x
-		}
-		for l, x := range o.raw[i] {
-			t.raw[i][l] += x
-		}
-	}
-	for _, p := range [][2]map[string]float64{{t.yrM, o.yrM}, {t.agM, o.agM}, {t.inM, o.inM}} {
-		for l, x := range p[1] {
-			p[0][l] += scale * x
-		}
-	}
-}
-
 // withU returns a tally with t's match side and o's non-match side.
 func (t *tally) withU(o *tally) *tally {
 	c := *t
@@ -196,6 +178,17 @@ func (t *tally) table(start Table, source string) Table {
 				p = Prob{M: p.M, U: max(t.u[i][l], 3) / (n + smoothing), Source: p.Source + ", u bounded"}
 			}
 			out[f][l] = p
+		}
+	}
+	// A first name equal to the other's middle name, or a surname inside
+	// the other's double surname, is one token agreeing: by chance it
+	// happens about as often as a whole first or family name agreeing.
+	// Training data seldom have middle names or double surnames, so that
+	// chance is taken from the exact level.
+	for _, x := range [][2]string{{FieldGiven, Middle}, {FieldFamily, Compound}} {
+		if p, e := out[x[0]][x[1]], out[x[0]][Exact]; e.Source != "prior" {
+			p.U, p.Source = e.U, p.Source+", u as exact"
+			out[x[0]][x[1]] = p
 		}
 	}
 	monotone(out)

@@ -93,13 +93,15 @@ func compareGiven(a, b *preparedName) string {
 	case fuzzy(x, y) || fuzzy(a.givenAll, b.givenAll):
 		return Fuzzy
 	}
+	// Going by a middle name counts only when it is spelt the same: a
+	// nickname of someone's middle name is too loose a link.
 	for _, m := range b.givenRest {
-		if len(m) > 1 && (m == x || nicknameEquivalent(m, x)) {
+		if len(m) > 1 && m == x {
 			return Middle
 		}
 	}
 	for _, m := range a.givenRest {
-		if len(m) > 1 && (m == y || nicknameEquivalent(m, y)) {
+		if len(m) > 1 && m == y {
 			return Middle
 		}
 	}
@@ -115,14 +117,17 @@ func compareFamily(a, b *preparedName) string {
 	if a.joined == b.joined || strings.Join(a.core, "") == strings.Join(b.core, "") || sameSet(a.core, b.core) {
 		return Exact
 	}
-	shared := 0
+	// One surname inside the other's double surname (García López ~
+	// López) is a dropped second surname. Two double surnames sharing one
+	// part and differing in the other (Jiménez Gómez ~ Chávez Gómez) name
+	// different parents: that is not agreement.
+	if subset(a.core, b.core) || subset(b.core, a.core) {
+		return Compound
+	}
 	for _, t := range a.core {
 		if slices.Contains(b.core, t) {
-			shared++
+			return Different
 		}
-	}
-	if shared > 0 {
-		return Compound
 	}
 	level := Different
 	for i, x := range a.famParts {
@@ -174,16 +179,27 @@ func typo(a, b string) bool {
 	return matchr.DamerauLevenshtein(a, b) <= 1
 }
 
-// fuzzy reports whether two names of five letters or more are two edits
-// apart, or similar by Jaro-Winkler.
+// fuzzy reports whether two names of seven letters or more are two edits
+// apart, or two names are similar by Jaro-Winkler. Shorter names two edits
+// apart are different names (Phong and Thang).
 func fuzzy(a, b string) bool {
 	if min(len(a), len(b)) < 3 {
 		return false
 	}
-	if min(len(a), len(b)) >= 5 && len(a)-len(b) <= 2 && len(b)-len(a) <= 2 && matchr.DamerauLevenshtein(a, b) <= 2 {
+	if min(len(a), len(b)) >= 7 && len(a)-len(b) <= 2 && len(b)-len(a) <= 2 && matchr.DamerauLevenshtein(a, b) <= 2 {
 		return true
 	}
 	return matchr.JaroWinkler(a, b, false) >= fuzzyJW
+}
+
+// subset reports whether every token of a is in b.
+func subset(a, b []string) bool {
+	for _, t := range a {
+		if !slices.Contains(b, t) {
+			return false
+		}
+	}
+	return len(a) > 0
 }
 
 // sameSet reports whether two token lists hold the same tokens.

@@ -172,15 +172,17 @@ const generation = 15
 
 // relative says why two records look like relatives rather than one person.
 type relative struct {
-	why       []string // conflicts: "first name", "birth date", "suffix", "sex"
+	why       []string // conflicts: "first name", "birth date", "suffix", "sex", an identifier, "height"
 	household bool     // they also share an address
 	gap       int      // years between birth years, when that is the reason
 }
 
 // relativeOf decides whether the pair looks like relatives: a shared family
-// name with a shared address and any conflict, or a shared family name
-// with a conflict that marks a generation (Jr against Sr, birth years
-// generation or more apart) wherever they live.
+// name with a shared address and any conflict (first name, birth date,
+// suffix, sex, an identifier, height), or a shared family name with a
+// conflict that marks a generation (Jr against Sr, birth years a
+// generation or more apart) or twins (one birth date, two first names)
+// wherever they live.
 func relativeOf(c *comparison) (relative, bool) {
 	switch c.out[iFamily] {
 	case Exact, Compound, Phonetic:
@@ -200,13 +202,39 @@ func relativeOf(c *comparison) (relative, bool) {
 			r.gap = c.gap
 		}
 	}
-	if c.out[iSuffix] == Different {
+	switch c.out[iSuffix] {
+	case Different:
 		r.why = append(r.why, "suffix")
+	case OneSided:
+		// "John Smith Jr" and "John Smith" at one address are a son and
+		// his father unless the birth dates say they are one man.
+		switch c.out[iBirth] {
+		case Exact, DaySwap, Typo, YearOff, SameYr:
+		default:
+			if r.household {
+				r.why = append(r.why, "suffix")
+			}
+		}
 	}
 	if c.out[iSex] == Different {
 		r.why = append(r.why, "sex")
 	}
-	generational := r.gap >= 0 || c.out[iSuffix] == Different
+	// A differing number or height tells relatives apart only when the
+	// birth dates do not already say one person (a keying slip is then the
+	// likelier story).
+	switch c.out[iBirth] {
+	case Exact, DaySwap, Typo, YearOff, SameYr:
+	default:
+		if c.out[iID] == Different {
+			r.why = append(r.why, c.idName)
+		}
+		if c.out[iHeight] == Different {
+			r.why = append(r.why, "height")
+		}
+	}
+	// Twins share a birth date and a family name but not a first name.
+	twins := c.out[iBirth] == Exact && c.out[iGiven] == Different
+	generational := r.gap >= 0 || c.out[iSuffix] == Different || twins
 	return r, len(r.why) > 0 && (r.household || generational)
 }
 
@@ -225,6 +253,15 @@ func (c *comparison) total(cfg *Config) (per [numFields]float64, rel float64) {
 	// Given such a conflict, those agreements cannot tell the person from
 	// a relative, so their positive weight is taken back and the decision
 	// rests on first name, birth date, suffix and sex.
+	// ZIP, city and state nest: two records in one ZIP code are in one
+	// city and state whoever they are, so only the most specific agreement
+	// counts.
+	switch {
+	case agrees(c.out[iZip]):
+		per[iCity], per[iState] = min(per[iCity], 0), min(per[iState], 0)
+	case agrees(c.out[iCity]):
+		per[iState] = min(per[iState], 0)
+	}
 	r, ok := relativeOf(c)
 	if cfg.IgnoreRelatives || !ok {
 		return per, 0
@@ -240,6 +277,9 @@ func (c *comparison) total(cfg *Config) (per [numFields]float64, rel float64) {
 	}
 	return per, rel
 }
+
+// agrees reports whether a place level is an agreement.
+func agrees(level string) bool { return level == Exact || level == Similar || level == Typo }
 
 // Result is the verdict on one pair of records.
 type Result struct {
@@ -285,6 +325,9 @@ func CompareRecords(a, b *Record, cfg Config) Result {
 	for i := range numFields {
 		w += per[i]
 		if text := explain(i, &c, a, b); text != "" {
+			if per[i] == 0 && cfg.weight(i, c.out[i]) > 0 {
+				text += " Not counted again: the ZIP code or city already places them."
+			}
 			pieces = append(pieces, Piece{Field: fields[i], Outcome: c.out[i], Weight: round2(per[i]), Text: text})
 		}
 	}

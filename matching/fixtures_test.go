@@ -1,0 +1,122 @@
+package matching_test
+
+import (
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/ccpor/ccpor/fixtures"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// fixtureRecord is a restrained person of a generated order with its truth.
+type fixtureRecord struct {
+	id, variant string
+	rec         *matching.Record
+}
+
+// fixtureStats scores every candidate pair among the restrained persons of
+// the first n generated orders, as the duplicate check would.
+type fixtureStats struct {
+	truePairs, found, predicted, tp int
+	missedBy                        map[string]int // false negatives by variant
+	relatives, relativesMatched     int
+}
+
+func evaluateFixtures(tb testing.TB, n int, cfg matching.Config) fixtureStats {
+	tb.Helper()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	g := fixtures.New(1, now)
+	var recs []fixtureRecord
+	size := map[string]int{}
+	for range n {
+		o, truth := g.Next()
+		recs = append(recs, fixtureRecord{truth.Restrained, truth.Variant, matching.Prepare(o.Restrained, o.IssuedOn)})
+		size[truth.Restrained]++
+	}
+	st := fixtureStats{missedBy: map[string]int{}}
+	for _, k := range size {
+		st.truePairs += k * (k - 1) / 2
+	}
+	neg := map[[2]string]bool{}
+	for _, h := range g.HardNegatives() {
+		neg[[2]string{h.A, h.B}], neg[[2]string{h.B, h.A}] = true, true
+	}
+	index := map[string][]int{}
+	for i, r := range recs {
+		for _, k := range matching.KeysAt(r.rec.Person, r.rec.AsOf) {
+			index[k] = append(index[k], i)
+		}
+	}
+	for i, r := range recs {
+		cands := map[int]bool{}
+		for _, k := range matching.KeysAt(r.rec.Person, r.rec.AsOf) {
+			for _, j := range index[k] {
+				if j > i {
+					cands[j] = true
+				}
+			}
+		}
+		for j := range cands {
+			same := recs[j].id == r.id
+			res := matching.CompareRecords(r.rec, recs[j].rec, cfg)
+			match := res.Level == matching.LevelMatch
+			if same {
+				st.found++
+			}
+			if match {
+				st.predicted++
+			}
+			switch {
+			case same && match:
+				st.tp++
+			case same:
+				st.missedBy[r.variant+" ~ "+recs[j].variant]++
+			}
+			if neg[[2]string{r.id, recs[j].id}] {
+				st.relatives++
+				if match {
+					st.relativesMatched++
+					tb.Logf("relatives matched: %s | %s: %.3f %v", r.rec.Person.FullName(), recs[j].rec.Person.FullName(), res.Score, res.Explanation)
+				}
+			}
+		}
+	}
+	return st
+}
+
+// TestFixtures measures matching on the project's synthetic California
+// orders, which carry nicknames, double surnames, accents, swapped names,
+// ages instead of birth dates, and look-alike relatives. Its figures are
+// not used to fit anything.
+func TestFixtures(t *testing.T) {
+	n := 1000
+	if os.Getenv("CCPOR_BENCH_FULL") == "1" {
+		n = 5000
+	}
+	cfg := matching.DefaultConfig().WithPopulation(n)
+	st := evaluateFixtures(t, n, cfg)
+	p := float64(st.tp) / float64(max(st.predicted, 1))
+	r := float64(st.tp) / float64(max(st.truePairs, 1))
+	t.Logf("orders=%d true pairs=%d candidates hold %d; predicted=%d TP=%d P=%.4f R=%.4f F1=%.4f; relatives compared=%d matched=%d",
+		n, st.truePairs, st.found, st.predicted, st.tp, p, r, 2*p*r/max(p+r, 1e-9), st.relatives, st.relativesMatched)
+	type kv struct {
+		k string
+		v int
+	}
+	var miss []kv
+	for k, v := range st.missedBy {
+		miss = append(miss, kv{k, v})
+	}
+	sort.Slice(miss, func(i, j int) bool { return miss[i].v > miss[j].v })
+	for _, m := range miss[:min(12, len(miss))] {
+		t.Logf("missed %4d  %s", m.v, m.k)
+	}
+	if st.relativesMatched > 0 {
+		t.Errorf("%d of %d look-alike relative pairs scored as a match", st.relativesMatched, st.relatives)
+	}
+	if p < 0.95 {
+		t.Errorf("precision %.4f, want at least 0.95", p)
+	}
+}
