@@ -50,6 +50,7 @@ type document struct {
 	Last      []string `json:"last"`
 	First     []string `json:"first"`
 	Initials  []string `json:"initials"`
+	LastInit  []string `json:"last_initial"`
 	Names     string   `json:"names"`
 	DOB       []string `json:"dob"`
 	DOBSorted []string `json:"dob_sorted"`
@@ -111,6 +112,14 @@ func newDocument(o *ccpor.Order) (*document, error) {
 			for _, f := range n.Family {
 				add(&d.Last, f)
 				names = append(names, f)
+			}
+			for _, f := range append(n.Core(), n.Joined()) {
+				r := []rune(f)
+				for l := 2; l <= min(len(r), lastInitialPrefix); l++ {
+					for _, g := range n.Given {
+						add(&d.LastInit, lastInitialKey(string(r[:l]), string([]rune(g)[:1])))
+					}
+				}
 			}
 			if len(n.Family) > 1 {
 				add(&d.Last, n.Joined())

@@ -71,11 +71,7 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 		for _, f := range family {
 			add("f:" + f)
 			for _, g := range given {
-				if f < g {
-					add("nn:" + f + "|" + g)
-				} else {
-					add("nn:" + g + "|" + f)
-				}
+				add(nnKey(f, g))
 			}
 			for _, y := range years {
 				add("fy:" + f + "|" + y)
@@ -107,6 +103,26 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 		add("ds:" + dobSortedKey(p.DOB))
 	}
 	return keys
+}
+
+// nnKey pairs a family and a given code in either order, so names written
+// in each other's boxes meet.
+func nnKey(f, g string) string {
+	if f < g {
+		return "nn:" + f + "|" + g
+	}
+	return "nn:" + g + "|" + f
+}
+
+// lastInitialPrefix is the longest start of a family name indexed with a
+// given initial; a longer typed name is cut to it, and ranking checks the
+// rest.
+const lastInitialPrefix = 6
+
+// lastInitialKey is a family-name start with a given initial.
+func lastInitialKey(family, initial string) string {
+	r := []rune(family)
+	return string(r[:min(len(r), lastInitialPrefix)]) + "|" + initial
 }
 
 func appendPrimary(codes []string, tok string) []string {

@@ -47,17 +47,18 @@ func init() {
 // and birth dates of everyone in it, so a hit is an order; which person
 // matched is decided by re-scoring the stored persons.
 const (
-	fieldKeys      = "keys"       // composite blocking keys (see blockKeys)
-	fieldLast      = "last"       // folded family-name tokens, for prefix and fuzzy queries
-	fieldFirst     = "first"      // folded given names and their canonical forms
-	fieldInitials  = "initials"   // first letters of given names: an initial is one term, not a prefix scan
-	fieldNames     = "names"      // every name token, through the phonetic analyzer
-	fieldDOB       = "dob"        // birth dates, YYYYMMDD
-	fieldDOBSorted = "dob_sorted" // birth year with day and month sorted, so swaps meet
-	fieldBirthYear = "birth_year" // known or estimated birth years, as keywords
-	fieldCounty    = "county"     // keyword
-	fieldType      = "type"       // keyword
-	fieldPersons   = "persons"    // stored only: the people, for re-scoring
+	fieldKeys        = "keys"         // composite blocking keys (see blockKeys)
+	fieldLast        = "last"         // folded family-name tokens, for prefix and fuzzy queries
+	fieldFirst       = "first"        // folded given names and their canonical forms
+	fieldInitials    = "initials"     // first letters of given names: an initial is one term, not a prefix scan
+	fieldLastInitial = "last_initial" // starts of family names (2 to 6 letters) with a given initial
+	fieldNames       = "names"        // every name token, through the phonetic analyzer
+	fieldDOB         = "dob"          // birth dates, YYYYMMDD
+	fieldDOBSorted   = "dob_sorted"   // birth year with day and month sorted, so swaps meet
+	fieldBirthYear   = "birth_year"   // known or estimated birth years, as keywords
+	fieldCounty      = "county"       // keyword
+	fieldType        = "type"         // keyword
+	fieldPersons     = "persons"      // stored only: the people, for re-scoring
 )
 
 func newMapping() mapping.IndexMapping {
@@ -75,7 +76,7 @@ func newMapping() mapping.IndexMapping {
 		return f
 	}
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldInitials, fieldBirthYear, fieldDOB, fieldDOBSorted, fieldCounty, fieldType} {
+	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldInitials, fieldLastInitial, fieldBirthYear, fieldDOB, fieldDOBSorted, fieldCounty, fieldType} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
 	names := bleve.NewTextFieldMapping()

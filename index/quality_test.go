@@ -311,7 +311,7 @@ func TestQualityFake1000(t *testing.T) {
 func TestQualityFixtures(t *testing.T) {
 	n := 2000
 	if full() {
-		n = 20000
+		n = 10000
 	}
 	ctx, cfg := context.Background(), matching.DefaultConfig()
 	g := fixtures.New(21, time.Date(2026, 3, 2, 17, 0, 0, 0, time.UTC))

@@ -28,9 +28,10 @@ type Query struct {
 // Limits on what one search may ask for.
 const (
 	minLastLen = 2
-	// SearchCap caps the orders one search re-scores: enough for a name
-	// and a birth year, too few to dump the registry.
-	SearchCap = 300
+	// SearchCap caps the orders one search re-scores, best first by how
+	// well they answer: enough for a name and an initial, too few to dump
+	// the registry. More is "truncated": narrow the search.
+	SearchCap = 120
 	// CandidateCap caps the orders a duplicate or conflict check
 	// re-scores.
 	CandidateCap = 100
@@ -70,20 +71,22 @@ func (ix *Index) Search(ctx context.Context, q Query, today ccpor.Date) ([]Hit, 
 		return nil, err
 	}
 	var must []query.Query
-	if toks := strings.Fields(foldQuery(q.Last)); len(toks) > 0 {
-		var any []query.Query
-		for _, t := range toks {
-			any = append(any, nameClauses(fieldLast, t)...)
+	lastToks, firstToks := strings.Fields(foldQuery(q.Last)), strings.Fields(foldQuery(q.First))
+	if len(lastToks) > 0 && len(firstToks) > 0 {
+		// The common case, a name and a first name or initial, is asked
+		// through composite terms a few hundred orders long, rather than
+		// as the crossing of "every García" with "every R".
+		must = append(must, pairClauses(lastToks, firstToks[0]))
+	} else {
+		if len(lastToks) > 0 {
+			var any []query.Query
+			for _, t := range lastToks {
+				any = append(any, nameClauses(fieldLast, t)...)
+			}
+			must = append(must, bleve.NewDisjunctionQuery(any...))
 		}
-		must = append(must, bleve.NewDisjunctionQuery(any...))
-	}
-	if toks := strings.Fields(foldQuery(q.First)); len(toks) > 0 {
-		t := toks[0]
-		if len([]rune(t)) == 1 {
-			i := bleve.NewTermQuery(t)
-			i.SetField(fieldInitials)
-			must = append(must, i)
-		} else {
+		if len(firstToks) > 0 {
+			t := firstToks[0]
 			any := nameClauses(fieldFirst, t)
 			for _, c := range matching.CanonicalGiven(t) {
 				tq := bleve.NewTermQuery(c)
@@ -120,15 +123,58 @@ func (ix *Index) Search(ctx context.Context, q Query, today ccpor.Date) ([]Hit, 
 	return ix.run(ctx, bleve.NewConjunctionQuery(must...), q.Filter, SearchCap)
 }
 
+// pairClauses finds a family name (or its start) typed with a given name
+// or initial: the start of the family name with the initial (the
+// last_initial field), the two names by sound (nn keys, when the given
+// name is more than an initial) and the family name within a typing slip
+// with the initial (fd keys).
+func pairClauses(lastToks []string, first string) query.Query {
+	initial := string([]rune(first)[:1])
+	term := func(field, v string) query.Query {
+		t := bleve.NewTermQuery(v)
+		t.SetField(field)
+		return t
+	}
+	var any []query.Query
+	var given []string
+	if len([]rune(first)) > 1 {
+		given = appendPrimary(given, first)
+		for _, c := range matching.CanonicalGiven(first) {
+			given = appendPrimary(given, c)
+		}
+	}
+	for _, t := range lastToks {
+		any = append(any, term(fieldLastInitial, lastInitialKey(t, initial)))
+		if len([]rune(t)) < 4 {
+			continue
+		}
+		for _, f := range matching.PhoneticKeys(t) {
+			for _, g := range given {
+				any = append(any, term(fieldKeys, nnKey(f, g)))
+			}
+		}
+		for _, d := range deletions(t) {
+			any = append(any, term(fieldKeys, "fd:"+d+"|"+initial))
+		}
+	}
+	return bleve.NewDisjunctionQuery(any...)
+}
+
 // nameClauses finds a typed name token: as the start of a name, by sound,
 // and within one or two typing slips.
 func nameClauses(field, tok string) []query.Query {
 	p := bleve.NewPrefixQuery(tok)
 	p.SetField(field)
-	m := bleve.NewMatchQuery(tok)
-	m.SetField(fieldNames) // the phonetic analyzer codes the typed token
-	qs := []query.Query{p, m}
-	if n := len([]rune(tok)); n >= 4 {
+	qs := []query.Query{p}
+	n := len([]rune(tok))
+	// Two or three letters are the start of a name, not a spelling: sound
+	// and slips only make sense for more.
+	if n >= 4 {
+		m := bleve.NewMatchQuery(tok)
+		m.SetField(fieldNames) // the phonetic analyzer codes the typed token
+		qs = append(qs, m)
+	}
+	if n >= 5 {
 		f := bleve.NewFuzzyQuery(tok)
 		f.SetField(field)
 		f.SetFuzziness(1)
