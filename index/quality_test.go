@@ -25,13 +25,13 @@ import (
 
 func benchDir(tb testing.TB) string {
 	tb.Helper()
-	if d := os.Getenv("CCPOR_BENCH_DATA"); d != "" {
+	if d := os.Getenv("CCPOR_BENCH_DIR"); d != "" {
 		return d
 	}
 	_, file, _, _ := runtime.Caller(0)
 	d := filepath.Join(filepath.Dir(file), "..", "..", "shared", "bench")
 	if _, err := os.Stat(d); err != nil {
-		tb.Fatalf("benchmark data not found at %s (set CCPOR_BENCH_DATA): %v", d, err)
+		tb.Fatalf("benchmark data not found at %s (set CCPOR_BENCH_DIR): %v", d, err)
 	}
 	return d
 }
