@@ -25,15 +25,14 @@ const (
 // preparedName is a Name with everything the comparators need computed once.
 type preparedName struct {
 	Name
-	core       []string // family tokens without particles
-	joined     string   // family tokens run together
-	famParts   []string // core tokens plus the joined form when compound
-	famPhon    []codes  // phonetic codes of each famParts entry
-	given      string   // first given name
-	givenAll   string   // all given names run together ("maryann")
-	givenPhon  codes    // phonetic codes of the first given name
-	givenRest  []string // middle names
-	familyOnly bool     // no given names at all
+	core      []string // family tokens without particles
+	joined    string   // family tokens run together
+	famParts  []string // core tokens plus the joined form when compound
+	famPhon   []codes  // phonetic codes of each famParts entry
+	given     string   // first given name
+	givenAll  string   // all given names run together ("maryann")
+	givenPhon codes    // phonetic codes of the first given name
+	givenRest []string // middle names
 }
 
 func prepareName(n Name) preparedName {
