@@ -296,29 +296,9 @@ func oneSlip(a, b string) bool {
 	if len(b) < 4 {
 		return false
 	}
-	return levenshtein(a, b) <= max
+	return matching.EditDistance(a, b) <= max
 }
 
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
 
 func soundsLike(a string, kb []string) bool {
 	for _, x := range matching.PhoneticKeys(a) {

@@ -223,3 +223,8 @@ func compareSuffix(a, b string) string {
 	}
 	return Different
 }
+
+// EditDistance is the Damerau-Levenshtein distance between two folded
+// names: the number of letters inserted, deleted, changed or swapped. The
+// index uses it to check a fuzzy hit with the same measure as the scorer.
+func EditDistance(a, b string) int { return matchr.DamerauLevenshtein(a, b) }
