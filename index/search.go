@@ -299,7 +299,6 @@ func oneSlip(a, b string) bool {
 	return matching.EditDistance(a, b) <= max
 }
 
-
 func soundsLike(a string, kb []string) bool {
 	for _, x := range matching.PhoneticKeys(a) {
 		for _, y := range kb {
