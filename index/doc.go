@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,15 +87,13 @@ func newDocument(o *ccpor.Order) (*document, error) {
 	}
 	ps := persons(o)
 	var names []string
-	seen := map[string]bool{}
+	// Each list holds a few dozen terms at most: a scan beats hashing a
+	// formatted key for every term of every order indexed.
 	add := func(list *[]string, v string) {
-		k := fmt.Sprintf("%p|%s", list, v)
-		if v != "" && !seen[k] {
-			seen[k] = true
+		if v != "" && !slices.Contains(*list, v) {
 			*list = append(*list, v)
 		}
 	}
-	years := map[string]bool{}
 	for _, sp := range ps {
 		p := sp.Person
 		for _, k := range blockKeys(p, o.IssuedOn) {
@@ -130,10 +129,7 @@ func newDocument(o *ccpor.Order) (*document, error) {
 			add(&d.DOBSorted, dobSortedKey(p.DOB))
 		}
 		for _, y := range birthYears(p, o.IssuedOn) {
-			if ys := strconv.Itoa(y); !years[ys] {
-				years[ys] = true
-				d.BirthYear = append(d.BirthYear, ys)
-			}
+			add(&d.BirthYear, strconv.Itoa(y))
 		}
 	}
 	d.Names = strings.Join(names, " ")
