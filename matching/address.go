@@ -121,12 +121,5 @@ func compareZip(a, b string) string {
 	return Different
 }
 
-func compareState(a, b string) string {
-	switch {
-	case a == "" || b == "":
-		return Missing
-	case a == b:
-		return Exact
-	}
-	return Different
-}
+// compareState compares state codes: they agree or they do not.
+func compareState(a, b string) string { return compareEqual(a, b) }

@@ -214,7 +214,10 @@ func sameSet(a, b []string) bool {
 
 // compareSuffix compares generational suffixes. Jr against Sr (or II
 // against III) is a father and son, or a grandfather and grandson.
-func compareSuffix(a, b string) string {
+func compareSuffix(a, b string) string { return compareEqual(a, b) }
+
+// compareEqual is the outcome of a field that only agrees or disagrees.
+func compareEqual(a, b string) string {
 	switch {
 	case a == "" || b == "":
 		return Missing
