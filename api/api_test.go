@@ -49,6 +49,11 @@ func mustServer(t *testing.T) *testServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	follower := &index.Follower{Index: ix, Feed: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	// Caught up before the first request: until then /readyz and search
+	// rightly answer 503.
+	if err := follower.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() { follower.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; ix.Close() })
