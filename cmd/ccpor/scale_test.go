@@ -87,6 +87,9 @@ func TestScaleBench(t *testing.T) {
 	follower := &index.Follower{Index: ix, Feed: db, Logger: log}
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := follower.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
 	go follower.Run(fctx)
 	srv := api.NewServer(log)
 	srv.Orders, srv.Users, srv.Audit, srv.Ready = db, db, db, db.Ping
