@@ -79,6 +79,9 @@ func (d Date) Before(e Date) bool { return d.t.Before(e.t) }
 // After reports whether d is later than e.
 func (d Date) After(e Date) bool { return d.t.After(e.t) }
 
+// Compare returns -1, 0 or +1 as d is before, on or after e.
+func (d Date) Compare(e Date) int { return d.t.Compare(e.t) }
+
 // DaysUntil returns the number of days from d to e.
 func (d Date) DaysUntil(e Date) int { return int(e.t.Sub(d.t).Hours() / 24) }
 

@@ -22,6 +22,8 @@ type Error struct {
 	Code     string
 	Message  string
 	Problems []FieldProblem
+	// Existing is the ID of the order the input duplicates, for EConflict.
+	Existing string
 }
 
 // FieldProblem is one thing wrong with one field of the input.

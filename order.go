@@ -6,7 +6,9 @@ package ccpor
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // OrderType is one of the eight kinds of protective order the registry holds.
@@ -104,6 +106,10 @@ type Order struct {
 	Terms           Terms        `json:"terms"`
 	Brady           Brady        `json:"brady,omitempty"`
 	Notes           string       `json:"notes,omitempty"`
+	// OverrideReason is a clerk's reason for entering an order the
+	// registry took for a likely duplicate. Input only: it is kept in the
+	// order's history and the audit trail, not in the order.
+	OverrideReason string `json:"override_reason,omitempty"`
 
 	Status   Status    `json:"status"`             // read-only
 	Version  int       `json:"version,omitempty"`  // read-only; bumps on every change
@@ -149,4 +155,52 @@ type OrderService interface {
 	// FindOrdersByIDs returns the current versions of those of ids that
 	// exist, without history, in no particular order.
 	FindOrdersByIDs(ctx context.Context, ids []string) ([]*Order, error)
+}
+
+// CaseKey reduces a case number to upper-case letters and digits, so the
+// same case written with or without dashes and spaces compares equal.
+func CaseKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToUpper(r))
+		}
+	}
+	return b.String()
+}
+
+// SameCase reports whether two orders belong to one case: one county and
+// one case number, however it was punctuated.
+func SameCase(a, b *Order) bool {
+	return a.County == b.County && a.CaseNumber != "" && CaseKey(a.CaseNumber) == CaseKey(b.CaseNumber)
+}
+
+// SameParties reports whether two orders name the same people, written
+// the same way (letters and digits of each name, birth dates where both
+// give one). It is the registry's last guard against one order entered
+// twice at the same instant; the matching engine judges the rest.
+func SameParties(a, b *Order) bool {
+	if !samePerson(&a.Restrained, &b.Restrained) || len(a.Protected) != len(b.Protected) {
+		return false
+	}
+	for i := range a.Protected {
+		found := false
+		for j := range b.Protected {
+			if samePerson(&a.Protected[i].Person, &b.Protected[j].Person) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func samePerson(a, b *Person) bool {
+	if CaseKey(a.First) != CaseKey(b.First) || CaseKey(a.Last) != CaseKey(b.Last) {
+		return false
+	}
+	return a.DOB.IsZero() || b.DOB.IsZero() || a.DOB == b.DOB
 }

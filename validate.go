@@ -47,6 +47,7 @@ func (o *Order) Prepare(now time.Time) error {
 	}
 	v.limit("case_number", o.CaseNumber, maxNameLen)
 	v.limit("notes", o.Notes, maxTextLen)
+	v.limit("override_reason", o.OverrideReason, maxTextLen)
 	v.limit("court", o.Court, maxNameLen)
 
 	switch {
@@ -320,6 +321,7 @@ func (o *Order) normalize() {
 	upper(&o.CaseNumber)
 	upper((*string)(&o.Brady))
 	o.Notes = strings.TrimSpace(o.Notes)
+	o.OverrideReason = strings.TrimSpace(o.OverrideReason)
 	normPerson := func(p *Person) {
 		for _, s := range []*string{&p.First, &p.Middle, &p.Last, &p.Suffix} {
 			trim(s)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode"
 
 	"github.com/ccpor/ccpor"
 	"github.com/google/uuid"
@@ -27,10 +25,13 @@ func (db *DB) CreateOrder(ctx context.Context, o *ccpor.Order) error {
 	}
 	now := db.Now()
 	o.Version = 1
-	o.History = []ccpor.Version{{Version: 1, Action: "create", At: now, By: actor(ctx)}}
+	o.History = []ccpor.Version{{Version: 1, Action: "create", At: now, By: actor(ctx), Reason: o.OverrideReason}}
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		doc, err := orderDoc(o)
 		if err != nil {
+			return err
+		}
+		if err := refuseExactDuplicate(ctx, tx, o); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
@@ -43,8 +44,8 @@ func (db *DB) CreateOrder(ctx context.Context, o *ccpor.Order) error {
 			return formatError(err)
 		}
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO order_versions (order_id, version, action, at, by_user, doc)
-			VALUES ($1, 1, 'create', $2, $3, $4)`, o.ID, now, actor(ctx), doc); err != nil {
+			INSERT INTO order_versions (order_id, version, action, at, by_user, reason, doc)
+			VALUES ($1, 1, 'create', $2, $3, $4, $5)`, o.ID, now, actor(ctx), o.OverrideReason, doc); err != nil {
 			return err
 		}
 		return appendOutbox(ctx, tx, o.ID)
@@ -53,6 +54,50 @@ func (db *DB) CreateOrder(ctx context.Context, o *ccpor.Order) error {
 		return fmt.Errorf("create order: %w", err)
 	}
 	o.Status = o.StatusAt(now)
+	return nil
+}
+
+// caseLock is the namespace of the advisory locks that serialise intakes
+// of one case.
+const caseLock = 0x63_63_70_6f_72_03 // "ccpor" 3
+
+// refuseExactDuplicate returns EConflict, naming the existing order, when
+// the case already holds an order of o's type, phase and issue date with
+// the same people. Intakes of one case are serialised by an advisory lock
+// held to the end of the transaction, so two clerks entering the same
+// order at the same instant get one order and one refusal.
+func refuseExactDuplicate(ctx context.Context, tx pgx.Tx, o *ccpor.Order) error {
+	key := CaseKey(o.CaseNumber)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
+		int32(caseLock&0x7fffffff), o.County+"|"+key); err != nil {
+		return fmt.Errorf("case lock: %w", err)
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT o.id, v.doc FROM orders o
+		JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
+		WHERE o.county = $1 AND o.case_key = $2 AND o.type = $3 AND o.phase = $4 AND o.issued_on = $5`,
+		o.County, key, o.Type, o.Phase, dateArg(o.IssuedOn))
+	if err != nil {
+		return fmt.Errorf("duplicate check: %w", err)
+	}
+	type row struct {
+		ID  string
+		Doc []byte
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		return fmt.Errorf("duplicate check: %w", err)
+	}
+	for _, r := range found {
+		var e ccpor.Order
+		if err := json.Unmarshal(r.Doc, &e); err != nil {
+			return fmt.Errorf("decode order %s: %w", r.ID, err)
+		}
+		if ccpor.SameParties(o, &e) {
+			return &ccpor.Error{Code: ccpor.EConflict, Existing: r.ID,
+				Message: fmt.Sprintf("This order is already registered as order %s: same county, case number, type, phase, issue date and people.", r.ID)}
+		}
+	}
 	return nil
 }
 
@@ -162,21 +207,12 @@ func (db *DB) UpdateOrder(ctx context.Context, o *ccpor.Order, action, reason st
 // prepared, without what is computed on read.
 func orderDoc(o *ccpor.Order) ([]byte, error) {
 	c := *o
-	c.Status, c.Version, c.Warnings, c.History = "", 0, nil, nil
+	c.Status, c.Version, c.Warnings, c.History, c.OverrideReason = "", 0, nil, nil, ""
 	return json.Marshal(&c)
 }
 
-// CaseKey reduces a case number to upper-case letters and digits, so the
-// same case written with or without dashes and spaces compares equal.
-func CaseKey(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(unicode.ToUpper(r))
-		}
-	}
-	return b.String()
-}
+// CaseKey is ccpor.CaseKey, kept here because the orders table stores it.
+func CaseKey(s string) string { return ccpor.CaseKey(s) }
 
 func checkID(id string) error {
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {

@@ -1,0 +1,71 @@
+package index
+
+import (
+	"context"
+	"sync"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/matching"
+)
+
+// Related returns the orders in which any of persons (the people of a
+// proposed order issued on asOf) may appear, in any role: each person's
+// candidates are fetched on their own keys and kept only when one of the
+// order's people scores at the possible level or above against that
+// person. truncated reports that some person's candidates hit the cap, so
+// that an answer can say it is not exhaustive.
+func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor.Date, f Filter, cfg matching.Config) (hits []Hit, truncated bool, err error) {
+	cfg = ix.Calibrate(cfg)
+	type answer struct {
+		hits []Hit
+		err  error
+	}
+	answers := make([]answer, len(persons))
+	var wg sync.WaitGroup
+	for i, p := range persons {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := ix.Candidates(ctx, p, asOf, f, CandidateCap)
+			answers[i] = answer{h, err}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	var probes []*matching.Record
+	for _, p := range persons {
+		probes = append(probes, matching.Prepare(p, asOf))
+	}
+	circle := cfg.WithPopulation(matching.CirclePopulation)
+	for i, a := range answers {
+		if a.err != nil {
+			return nil, false, a.err
+		}
+		if len(a.hits) >= CandidateCap {
+			truncated = true
+		}
+		for _, h := range a.hits {
+			if seen[h.OrderID] {
+				continue
+			}
+			recs := make([]*matching.Record, len(h.Persons))
+			for j, hp := range h.Persons {
+				recs[j] = matching.Prepare(hp.Person, h.IssuedOn)
+			}
+			// Cheap first: does anyone in the order resemble the person
+			// whose keys found it? Only then link everyone.
+			near := false
+			for _, r := range recs {
+				if matching.CompareRecords(probes[i], r, circle).Level == matching.LevelMatch {
+					near = true
+					break
+				}
+			}
+			if near && len(matching.LinkPeople(probes, recs, cfg)) > 0 {
+				seen[h.OrderID] = true
+				hits = append(hits, h)
+			}
+		}
+	}
+	return hits, truncated, nil
+}
