@@ -90,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 	v1 := r.Group("/api/v1", s.authenticate)
 	s.registerOrderRoutes(v1)
 	s.registerSearchRoutes(v1)
+	s.registerLifecycleRoutes(v1)
 	return r
 }
 
