@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -470,8 +471,8 @@ func (v *problems) err(message string) error {
 
 // asProblems returns err as a validation error, or nil when it is another.
 func asProblems(err error) *ccpor.Error {
-	e, ok := err.(*ccpor.Error)
-	if !ok || e.Code != ccpor.EInvalid {
+	var e *ccpor.Error
+	if !errors.As(err, &e) || e.Code != ccpor.EInvalid {
 		return nil
 	}
 	return e
