@@ -28,6 +28,11 @@ type Problem struct {
 	Detail   string               `json:"detail,omitempty"`
 	Instance string               `json:"instance,omitempty"`
 	Errors   []ccpor.FieldProblem `json:"errors,omitempty"`
+	// ExistingOrder is the order an intake duplicates, and Candidates the
+	// orders it likely duplicates (409 only).
+	ExistingOrder   string      `json:"existing_order,omitempty"`
+	ExistingOrderID string      `json:"existing_order_id,omitempty"`
+	Candidates      []Candidate `json:"candidates,omitempty"`
 }
 
 // wrap adapts a handler that returns an error: the error becomes a
@@ -41,6 +46,13 @@ func (s *Server) wrap(h func(*gin.Context) error) gin.HandlerFunc {
 }
 
 func (s *Server) writeError(c *gin.Context, err error) {
+	var dup *likelyDuplicate
+	if errors.As(err, &dup) {
+		c.Header("Content-Type", "application/problem+json")
+		c.JSON(http.StatusConflict, Problem{Type: "urn:ccpor:problem:likely_duplicate", Title: http.StatusText(http.StatusConflict),
+			Status: http.StatusConflict, Detail: dup.Error(), Instance: c.Request.URL.Path, Candidates: dup.candidates})
+		return
+	}
 	code := ccpor.ErrorCode(err)
 	if code == ccpor.EInternal {
 		// Only internal errors are logged: the others are the user's, and
@@ -55,6 +67,13 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	var e *ccpor.Error
 	if errors.As(err, &e) {
 		problems = e.Problems
+	}
+	if e != nil && e.Existing != "" {
+		c.Header("Content-Type", "application/problem+json")
+		c.Header("Location", "/api/v1/orders/"+e.Existing)
+		c.JSON(status, Problem{Type: "urn:ccpor:problem:duplicate_order", Title: http.StatusText(status), Status: status,
+			Detail: e.Message, Instance: c.Request.URL.Path, ExistingOrder: "/api/v1/orders/" + e.Existing, ExistingOrderID: e.Existing})
+		return
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="ccpor"`)

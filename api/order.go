@@ -1,11 +1,17 @@
 package api
 
 import (
+	"cmp"
+	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/index"
+	"github.com/ccpor/ccpor/matching"
 	"github.com/gin-gonic/gin"
 )
 
@@ -25,14 +31,27 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 	if u := ccpor.UserFromContext(ctx); u.Role == ccpor.RoleClerk && u.County != "" && u.County != o.County {
 		return ccpor.Errorf(ccpor.EForbidden, "A clerk of %s County cannot enter an order of %s County.", u.County, o.County)
 	}
+	flagged, err := s.guardIntake(ctx, o)
+	if err != nil {
+		return err
+	}
 	warnings := o.Warnings
 	if err := s.Orders.CreateOrder(ctx, o); err != nil {
 		return err
 	}
-	if err := s.Audit.Audit(ctx, "order.create", o.ID, nil); err != nil {
+	detail := gin.H{}
+	if len(flagged) > 0 {
+		// Entered over the duplicate guard: who, why, and over what.
+		detail["override_reason"] = o.OverrideReason
+		detail["likely_duplicates"] = flagged
+	}
+	if o.PreviousOrderID != "" {
+		detail["previous_order_id"] = o.PreviousOrderID
+	}
+	if err := s.Audit.Audit(ctx, "order.create", o.ID, detail); err != nil {
 		return err
 	}
-	o.Warnings = warnings
+	o.Warnings, o.OverrideReason = warnings, ""
 	// Read-your-writes: answer once the order is searchable, so the clerk
 	// who enters it again at once is told it exists.
 	if s.Follower != nil && !s.Follower.Sync(ctx, time.Second) {
@@ -41,6 +60,104 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 	c.Header("Location", "/api/v1/orders/"+o.ID)
 	c.JSON(http.StatusCreated, o)
 	return nil
+}
+
+// guardIntake stops a duplicate at intake (issue: "Stop the duplicate at
+// intake"). Orders whose restrained person matches o's are read from the
+// registry and judged by matching.Bench.Intake: the same order is refused
+// outright, naming it; a likely duplicate is refused with the ranked
+// candidates unless the clerk gives override_reason, and then flagged is
+// the list of orders it was entered over; the next step of a case is
+// linked to its predecessor through o.PreviousOrderID. The store refuses
+// the same order entered twice at the same instant on its own.
+func (s *Server) guardIntake(ctx context.Context, o *ccpor.Order) (flagged []string, err error) {
+	if o.PreviousOrderID != "" {
+		if _, err := s.Orders.FindOrderByID(ctx, o.PreviousOrderID); ccpor.ErrorCode(err) == ccpor.ENotFound {
+			return nil, &ccpor.Error{Code: ccpor.EInvalid, Message: "The order is not valid.",
+				Problems: []ccpor.FieldProblem{{Field: "previous_order_id", Detail: "no order with this ID is registered"}}}
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if err := s.searchReady(ctx); err != nil {
+		if o.OverrideReason != "" {
+			return nil, nil
+		}
+		return nil, ccpor.Errorf(ccpor.EUnavailable, "The duplicate check is unavailable (%s) Retry shortly, or give override_reason to enter the order without it.", ccpor.ErrorMessage(err))
+	}
+	matches, err := s.Index.Duplicates(ctx, o.Restrained, o.IssuedOn, o.ID, s.Match)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]index.Match{}
+	var ids []string
+	for _, m := range matches {
+		if m.Result.Level == matching.LevelMatch {
+			byID[m.OrderID] = m
+			ids = append(ids, m.OrderID)
+		}
+	}
+	existing, err := s.Orders.FindOrdersByIDs(ctx, ids)
+	if err != nil || len(existing) == 0 {
+		return nil, err
+	}
+	bench := matching.NewBench(o, existing, ccpor.DateOf(s.Now()), s.Index.Calibrate(s.Match))
+	var likely []index.Match
+	var predecessor *ccpor.Order
+	for k, e := range existing {
+		switch bench.Intake(k) {
+		case matching.IntakeDuplicate:
+			return nil, &ccpor.Error{Code: ccpor.EConflict, Existing: e.ID,
+				Message: fmt.Sprintf("This order is already registered as order %s: same county, case number, type, phase, issue date and people.", e.ID)}
+		case matching.IntakeFollows:
+			if predecessor == nil || e.IssuedOn.After(predecessor.IssuedOn) ||
+				(e.IssuedOn == predecessor.IssuedOn && phaseAfter(e.Phase, predecessor.Phase)) {
+				predecessor = e
+			}
+		case matching.IntakeLikelyDuplicate:
+			likely = append(likely, byID[e.ID])
+		}
+	}
+	if predecessor != nil && ccpor.SameCase(o, predecessor) {
+		// The case is in the registry, so its number is no slip: orders of
+		// other cases are other cases.
+		likely = slices.DeleteFunc(likely, func(m index.Match) bool {
+			e := existing[slices.IndexFunc(existing, func(e *ccpor.Order) bool { return e.ID == m.OrderID })]
+			return !ccpor.SameCase(o, e)
+		})
+	}
+	if len(likely) > 0 {
+		slices.SortStableFunc(likely, func(a, b index.Match) int { return -cmp.Compare(a.Result.Score, b.Result.Score) })
+		for _, m := range likely {
+			flagged = append(flagged, m.OrderID)
+		}
+		if o.OverrideReason == "" {
+			cands, err := s.candidates(ctx, likely)
+			if err != nil {
+				return nil, err
+			}
+			return nil, &likelyDuplicate{candidates: cands}
+		}
+	}
+	if predecessor != nil && o.PreviousOrderID == "" {
+		o.PreviousOrderID = predecessor.ID
+		o.Warnings = append(o.Warnings, fmt.Sprintf("Linked to order %s (%s, issued %s) as the next step of case %s.",
+			predecessor.ID, predecessor.Form, predecessor.IssuedOn, predecessor.CaseNumber))
+	}
+	return flagged, nil
+}
+
+func phaseAfter(a, b ccpor.Phase) bool {
+	rank := map[ccpor.Phase]int{ccpor.PhaseEmergency: 0, ccpor.PhaseTemporary: 1, ccpor.PhaseAfterHearing: 2}
+	return rank[a] > rank[b]
+}
+
+// likelyDuplicate refuses an intake that looks like an order already
+// registered; the answer carries the candidates.
+type likelyDuplicate struct{ candidates []Candidate }
+
+func (e *likelyDuplicate) Error() string {
+	return "This order looks like an order already registered: the same people, the same type, and the same or a similar case number or overlapping dates. Check the candidates; if it is a different order, enter it again with override_reason saying why."
 }
 
 // handleOrderView returns one order with its history.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/index"
@@ -185,20 +186,26 @@ func (s *Server) candidates(ctx context.Context, matches []index.Match) ([]Candi
 			continue // deleted since the index saw it
 		}
 		p := m.Person.Person
+		sum := summarize(o, s.Now())
 		out = append(out, Candidate{
 			OrderID: m.OrderID, Score: round3(m.Result.Score), Level: m.Result.Level, Role: m.Person.Role,
 			Person:      personSummary{Name: p.FullName(), DOB: p.DOB, BirthYear: p.BirthYear, Age: p.Age, Sex: p.Sex, Race: p.Race},
 			Explanation: m.Result.Explanation,
-			Order: &orderSummary{
-				Type: o.Type, Phase: o.Phase, Form: o.Form, County: o.County, Division: o.Division,
-				CaseNumber: o.CaseNumber, IssuedOn: o.IssuedOn, ExpiresAt: o.ExpiresAt, Permanent: o.Permanent,
-				Status: o.StatusAt(s.Now()), Service: o.Service.Status, Served: o.Service.Served(),
-				Firearms: o.Terms.Firearms, NoContact: o.Terms.NoContact, StayAway: o.Terms.StayAwayYards,
-				Restrained: o.Restrained.FullName(),
-			},
+			Order:       &sum,
 		})
 	}
 	return out, nil
+}
+
+// summarize is an order as a result list shows it.
+func summarize(o *ccpor.Order, now time.Time) orderSummary {
+	return orderSummary{
+		Type: o.Type, Phase: o.Phase, Form: o.Form, County: o.County, Division: o.Division,
+		CaseNumber: o.CaseNumber, IssuedOn: o.IssuedOn, ExpiresAt: o.ExpiresAt, Permanent: o.Permanent,
+		Status: o.StatusAt(now), Service: o.Service.Status, Served: o.Service.Served(),
+		Firearms: o.Terms.Firearms, NoContact: o.Terms.NoContact, StayAway: o.Terms.StayAwayYards,
+		Restrained: o.Restrained.FullName(),
+	}
 }
 
 // searchReady refuses to answer from an index that is missing or behind:

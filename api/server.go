@@ -48,6 +48,7 @@ type Server struct {
 	Now      func() time.Time
 	Logger   *slog.Logger
 
+	tokens   tokenCache // authenticated tokens, trusted for tokenTTL
 	metrics  *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -90,6 +91,7 @@ func (s *Server) Handler() http.Handler {
 	v1 := r.Group("/api/v1", s.authenticate)
 	s.registerOrderRoutes(v1)
 	s.registerSearchRoutes(v1)
+	s.registerCheckRoutes(v1)
 	s.registerLifecycleRoutes(v1)
 	return r
 }

@@ -372,6 +372,14 @@ func (b *Bench) custodyRule(add addFunc, k int, them string) {
 			kids = theirKids // the proposed order does not name its children
 		}
 		protectedThere := intersect(kids, mapAll(protectedSlots(o)))
+		// Visitation the protecting order itself excepts is reconciled
+		// already (CRC 5.445); custody is not.
+		if allowsVisitation(o.Terms) {
+			ourVis = nil
+		}
+		if allowsVisitation(p.Terms) {
+			theirVis = nil
+		}
 		if len(protectedThere) > 0 && (slices.Contains(ourCust, 0) || slices.Contains(ourVis, 0)) {
 			add(ccpor.ConflictCustody, ccpor.SeverityWarn,
 				"The proposed order gives %s %s of %s, whom %s protects from %s (Cal. Rules of Court 5.445; Family Code 3031).",
@@ -394,6 +402,12 @@ func (b *Bench) custodyRule(add addFunc, k int, them string) {
 			"The proposed order gives custody of %s to %s, but %s gives it to %s: custody given to different parents.",
 			b.kidNames(k, sharedKids), b.slotNames(k, ourCust), them, b.slotNames(k, theirCust))
 	}
+}
+
+// allowsVisitation reports whether an order expressly permits contact for
+// court-ordered visitation.
+func allowsVisitation(t ccpor.Terms) bool {
+	return slices.Contains(t.ContactExceptions, "court_ordered_visitation")
 }
 
 func protectedSlots(o *ccpor.Order) []int {

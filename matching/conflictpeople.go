@@ -148,21 +148,15 @@ func (b *Bench) who(k, e int) int {
 }
 
 // Relations says how Existing[k] touches the proposed order's people, from
-// links at LevelMatch: "restrained" (it restrains the same person),
-// "protected" (it protects one of the same people), "reversed" (it
-// restrains a person the proposed order protects, or protects the person
-// it restrains).
+// links at LevelMatch, the most telling first: "restrained" (it restrains
+// the same person), "reversed" (it restrains a person the proposed order
+// protects, or protects the person it restrains), "protected" (it protects
+// one of the same people).
 func (b *Bench) Relations(k int) []string {
 	var rel []string
 	o := b.Existing[k]
 	if b.who(k, 0) == 0 {
 		rel = append(rel, "restrained")
-	}
-	for j := range o.Protected {
-		if p := b.who(k, 1+j); p > 0 {
-			rel = append(rel, "protected")
-			break
-		}
 	}
 	reversed := b.who(k, 0) > 0
 	for j := range o.Protected {
@@ -172,6 +166,12 @@ func (b *Bench) Relations(k int) []string {
 	}
 	if reversed {
 		rel = append(rel, "reversed")
+	}
+	for j := range o.Protected {
+		if p := b.who(k, 1+j); p > 0 {
+			rel = append(rel, "protected")
+			break
+		}
 	}
 	return rel
 }

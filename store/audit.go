@@ -38,12 +38,13 @@ type AuditEntry struct {
 	Action   string
 	UserName string
 	OrderID  string
+	Detail   json.RawMessage // as recorded; null when none
 }
 
 // AuditTrail returns the audit entries for an order, oldest first.
 func (db *DB) AuditTrail(ctx context.Context, orderID string) ([]AuditEntry, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT action, user_name, coalesce(order_id::text, '') FROM audit
+		SELECT action, user_name, coalesce(order_id::text, ''), coalesce(detail, 'null') FROM audit
 		WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func (db *DB) AuditTrail(ctx context.Context, orderID string) ([]AuditEntry, err
 	var out []AuditEntry
 	for rows.Next() {
 		var e AuditEntry
-		if err := rows.Scan(&e.Action, &e.UserName, &e.OrderID); err != nil {
+		if err := rows.Scan(&e.Action, &e.UserName, &e.OrderID, &e.Detail); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
