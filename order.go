@@ -155,6 +155,13 @@ type OrderService interface {
 	// FindOrdersByIDs returns the current versions of those of ids that
 	// exist, without history, in no particular order.
 	FindOrdersByIDs(ctx context.Context, ids []string) ([]*Order, error)
+	// UpdateOrder stores o as the next version of an existing order, with
+	// the action and reason. o.Version must be the version the change was
+	// made from, or it returns EConflict and writes nothing.
+	UpdateOrder(ctx context.Context, o *Order, action, reason string) error
+	// FindOrderVersion returns one past version of an order as stored,
+	// with its history up to it, or ENotFound.
+	FindOrderVersion(ctx context.Context, id string, version int) (*Order, error)
 }
 
 // CaseKey reduces a case number to upper-case letters and digits, so the

@@ -41,7 +41,7 @@ func mustServer(t *testing.T) *testServer {
 	db := storetest.MustOpenDB(t)
 	db.Now = func() time.Time { return now }
 	s := api.NewServer(slog.New(slog.NewTextHandler(testLog{t}, nil)))
-	s.Orders, s.Users, s.Audit, s.Ready = db, db, db, db.Ping
+	s.Orders, s.Users, s.Audit, s.Keys, s.Ready = db, db, db, db, db.Ping
 	s.Now = db.Now
 	ix, err := index.Open(t.TempDir())
 	if err != nil {

@@ -16,9 +16,9 @@ import (
 // maxIdempotencyKey caps the Idempotency-Key header; a UUID is 36.
 const maxIdempotencyKey = 255
 
-// idempotencyStore keeps Idempotency-Keys and their answers; store.DB is
+// IdempotencyStore keeps Idempotency-Keys and their answers; store.DB is
 // one.
-type idempotencyStore interface {
+type IdempotencyStore interface {
 	ClaimIdempotencyKey(ctx context.Context, userID int64, key string, fingerprint []byte) (*store.IdempotencyClaim, error)
 	CompleteIdempotencyKey(ctx context.Context, userID int64, key, claim string, r store.IdempotentResponse) error
 	ReleaseIdempotencyKey(ctx context.Context, userID int64, key, claim string) error
@@ -51,8 +51,8 @@ func (s *Server) idempotent(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	keys, ok := s.Orders.(idempotencyStore)
-	if !ok {
+	keys := s.Keys
+	if keys == nil {
 		s.writeError(c, ccpor.Errorf(ccpor.EInternal, "Internal error: no idempotency store."))
 		c.Abort()
 		return

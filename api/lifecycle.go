@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,13 +24,6 @@ const (
 	// version is re-applied when someone else changed the order meanwhile.
 	serviceRetries = 3
 )
-
-// orderWriter is what the lifecycle needs of the system of record beyond
-// ccpor.OrderService; store.DB provides it.
-type orderWriter interface {
-	UpdateOrder(ctx context.Context, o *ccpor.Order, action, reason string) error
-	FindOrderVersion(ctx context.Context, id string, version int) (*ccpor.Order, error)
-}
 
 func (s *Server) registerLifecycleRoutes(r *gin.RouterGroup) {
 	court := s.require(ccpor.RoleClerk, ccpor.RoleAdmin)
@@ -368,12 +360,8 @@ func (s *Server) handleOrderVersion(c *gin.Context) error {
 		return &ccpor.Error{Code: ccpor.EInvalid, Message: "Not a valid version.",
 			Problems: []ccpor.FieldProblem{{Field: "version", Detail: "a version is a whole number from 1"}}}
 	}
-	w, err := s.orderWriter()
-	if err != nil {
-		return err
-	}
 	ctx := c.Request.Context()
-	o, err := w.FindOrderVersion(ctx, c.Param("id"), version)
+	o, err := s.Orders.FindOrderVersion(ctx, c.Param("id"), version)
 	if err != nil {
 		return err
 	}
@@ -406,18 +394,14 @@ func (s *Server) orderForChange(c *gin.Context, version int) (*ccpor.Order, erro
 // saveChange stores o as the next version, audits it, and answers with the
 // order as stored, its history and the warnings of its preparation.
 func (s *Server) saveChange(c *gin.Context, o *ccpor.Order, action, reason string, warnings []string) error {
-	w, err := s.orderWriter()
-	if err != nil {
-		return err
-	}
 	ctx := c.Request.Context()
-	if err := w.UpdateOrder(ctx, o, action, reason); err != nil {
+	if err := s.Orders.UpdateOrder(ctx, o, action, reason); err != nil {
 		return err
 	}
 	if err := s.Audit.Audit(ctx, "order."+action, o.ID, gin.H{"version": o.Version}); err != nil {
 		return err
 	}
-	saved, err := w.FindOrderVersion(ctx, o.ID, o.Version)
+	saved, err := s.Orders.FindOrderVersion(ctx, o.ID, o.Version)
 	if err != nil {
 		return err
 	}
@@ -429,14 +413,6 @@ func (s *Server) saveChange(c *gin.Context, o *ccpor.Order, action, reason strin
 	}
 	c.JSON(http.StatusOK, saved)
 	return nil
-}
-
-func (s *Server) orderWriter() (orderWriter, error) {
-	w, ok := s.Orders.(orderWriter)
-	if !ok {
-		return nil, fmt.Errorf("order service %T cannot store versions", s.Orders)
-	}
-	return w, nil
 }
 
 // problems gathers what is wrong with a lifecycle request, so one answer

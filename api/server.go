@@ -38,6 +38,8 @@ type Server struct {
 	Orders ccpor.OrderService
 	Users  ccpor.UserService
 	Audit  Auditor
+	// Keys makes POSTs with an Idempotency-Key safe to retry.
+	Keys IdempotencyStore
 	// Ready reports whether the server can answer: database reachable
 	// (and, later, the index caught up).
 	Ready func(ctx context.Context) error

@@ -76,7 +76,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}()
 
 	srv := api.NewServer(log)
-	srv.Orders, srv.Users, srv.Audit = db, db, db
+	srv.Orders, srv.Users, srv.Audit, srv.Keys = db, db, db, db
 	srv.Ready = db.Ping
 	srv.Index, srv.Follower = ix, follower
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
