@@ -10,9 +10,8 @@ import (
 
 // Related returns the orders in which any of persons (the people of a
 // proposed order issued on asOf) may appear, in any role: each person's
-// candidates are fetched on their own keys and kept only when one of the
-// order's people scores at the possible level or above against that
-// person. truncated reports that some person's candidates hit the cap, so
+// candidates are fetched on their own keys and kept only when
+// matching.Linked links one of the order's people to one of persons. truncated reports that some person's candidates hit the cap, so
 // that an answer can say it is not exhaustive.
 func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor.Date, f Filter, cfg matching.Config) (hits []Hit, truncated bool, err error) {
 	cfg = ix.Calibrate(cfg)
@@ -36,8 +35,7 @@ func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor
 	for _, p := range persons {
 		probes = append(probes, matching.Prepare(p, asOf))
 	}
-	circle := cfg.WithPopulation(matching.CirclePopulation)
-	for i, a := range answers {
+	for _, a := range answers {
 		if a.err != nil {
 			return nil, false, a.err
 		}
@@ -45,24 +43,16 @@ func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor
 			truncated = true
 		}
 		for _, h := range a.hits {
-			if seen[h.OrderID] {
-				continue
+			if _, done := seen[h.OrderID]; done {
+				continue // judged already, from another person's keys
 			}
 			recs := make([]*matching.Record, len(h.Persons))
 			for j, hp := range h.Persons {
 				recs[j] = matching.Prepare(hp.Person, h.IssuedOn)
 			}
-			// Cheap first: does anyone in the order resemble the person
-			// whose keys found it? Only then link everyone.
-			near := false
-			for _, r := range recs {
-				if matching.CompareRecords(probes[i], r, circle).Level == matching.LevelMatch {
-					near = true
-					break
-				}
-			}
-			if near && len(matching.LinkPeople(probes, recs, cfg)) > 0 {
-				seen[h.OrderID] = true
+			linked := matching.Linked(probes, recs, cfg)
+			seen[h.OrderID] = linked
+			if linked {
 				hits = append(hits, h)
 			}
 		}

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"math"
 	"slices"
 
 	"github.com/ccpor/ccpor"
@@ -74,53 +75,96 @@ func NewBench(proposed *ccpor.Order, existing []*ccpor.Order, today ccpor.Date, 
 // together are evidence neither is alone); its people are then scored
 // against the circle's prior.
 func LinkPeople(probe, recs []*Record, state Config) []Link {
-	circle := state.WithPopulation(CirclePopulation)
-	best := bestLinks(probe, recs, state)
-	if !slices.ContainsFunc(best, isMatch) {
-		if c := bestLinks(probe, recs, circle); distinctMatches(c) >= 2 {
-			best = c
-		}
-	} else {
-		best = bestLinks(probe, recs, circle)
+	best, cfg := pairUp(probe, recs, &state)
+	if best == nil {
+		return nil
 	}
 	var links []Link
-	for _, l := range best {
-		if l.Result.Level != "" {
-			links = append(links, l)
+	for e, p := range best {
+		if p < 0 {
+			continue
+		}
+		// Only the links kept are explained: explanations cost more
+		// than the comparisons.
+		if r := CompareRecords(probe[p], recs[e], cfg); r.Level != "" {
+			links = append(links, Link{Proposed: p, Existing: e, Result: r})
 		}
 	}
 	slices.SortStableFunc(links, func(a, b Link) int { return -cmpFloat(a.Result.Score, b.Result.Score) })
 	return links
 }
 
-func isMatch(l Link) bool { return l.Result.Level == LevelMatch }
-
-// distinctMatches counts the proposed people matched by links.
-func distinctMatches(links []Link) int {
-	var seen []int
-	for _, l := range links {
-		if isMatch(l) && !slices.Contains(seen, l.Proposed) {
-			seen = append(seen, l.Proposed)
-		}
-	}
-	return len(seen)
+// Linked reports whether LinkPeople would link anyone, without explaining:
+// the index's filter of candidate orders.
+func Linked(probe, recs []*Record, state Config) bool {
+	best, _ := pairUp(probe, recs, &state)
+	return best != nil
 }
 
-// bestLinks pairs each existing person with the proposed person they
-// resemble most.
-func bestLinks(probe, recs []*Record, cfg Config) []Link {
-	out := make([]Link, 0, len(recs))
+// pairUp pairs each existing person with the proposed person they
+// resemble most (best[e], or -1 when below LevelPossible) and returns the
+// configuration the order is to be scored with (state, or the circle when
+// the order is anchored). best is nil when nobody is linked.
+func pairUp(probe, recs []*Record, state *Config) (best []int, cfg Config) {
+	circle := state.WithPopulation(CirclePopulation)
+	best = make([]int, len(recs))
+	evidence := make([]float64, len(recs))
 	for e, r := range recs {
-		var best Link
+		best[e], evidence[e] = -1, math.Inf(-1)
 		for p, q := range probe {
-			res := CompareRecords(q, r, cfg)
-			if p == 0 || res.Score > best.Result.Score {
-				best = Link{Proposed: p, Existing: e, Result: res}
+			if w := weigh(q, r, state); w > evidence[e] {
+				best[e], evidence[e] = p, w
 			}
 		}
-		out = append(out, best)
 	}
-	return out
+	level := func(c *Config, w float64) string { return c.levelOf(w + c.priorBits()) }
+	anchored, matched := false, []int{}
+	for e, w := range evidence {
+		if level(state, w) == LevelMatch {
+			anchored = true
+		}
+		if level(&circle, w) == LevelMatch && !slices.Contains(matched, best[e]) {
+			matched = append(matched, best[e])
+		}
+	}
+	cfg = *state
+	if anchored || len(matched) >= 2 {
+		cfg = circle
+	}
+	linked := false
+	for e, w := range evidence {
+		if level(&cfg, w) == "" {
+			best[e] = -1
+		} else {
+			linked = true
+		}
+	}
+	if !linked {
+		return nil, cfg
+	}
+	return best, cfg
+}
+
+// weigh is the evidence in bits that a and b are one person, prior
+// excluded, without an explanation.
+func weigh(a, b *Record, cfg *Config) float64 {
+	c := compareRecords(a, b, cfg)
+	per, w := c.total(cfg)
+	for _, x := range per {
+		w += x
+	}
+	return w
+}
+
+// levelOf is the level of a total weight (prior included).
+func (cfg *Config) levelOf(w float64) string {
+	switch p := posterior(w); {
+	case p >= cfg.Match:
+		return LevelMatch
+	case p >= cfg.Possible:
+		return LevelPossible
+	}
+	return ""
 }
 
 func cmpFloat(a, b float64) int {
