@@ -166,6 +166,8 @@ func TestCompareRelatives(t *testing.T) {
 		{"Jr and Sr without birth dates", at(person(t, "Daniel Ortiz", ""), "Sr"), at(person(t, "Daniel Ortiz", ""), "Jr")},
 		{"brothers", at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Marco Ortiz", "1990-10-30"), "")},
 		{"twins", at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Marco Ortiz", "1987-02-03"), "")},
+		{"twins with names alike", at(person(t, "Ortiz, Daniel Jose", "1987-02-03"), ""), at(person(t, "Ortiz, David Luis", "1987-02-03"), "")},
+		{"father and son of one name, no suffix", at(person(t, "Daniel Ortiz", "1961-07-14"), ""), at(person(t, "Daniel Ortiz", "1987-02-03"), "")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := Compare(tt.a, tt.b, cfg)
@@ -174,10 +176,47 @@ func TestCompareRelatives(t *testing.T) {
 			}
 		})
 	}
-	// The same man entered twice, once with a slip in his birth date, is
-	// still a match: a typo is not a conflict.
-	r := Compare(at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Daniel Ortiz", "1987-02-08"), ""), cfg)
-	if r.Level != LevelMatch {
-		t.Errorf("same person with a birth-date typo: level %q (score %.3f), want match\n%v", r.Level, r.Score, r.Explanation)
+	// The same man entered twice, once with a slip in his birth date, or
+	// once with a wrong birth date less than a generation off, is still a
+	// match: no relative shares his first name and home at that age gap.
+	for _, tt := range []struct{ name, dob string }{
+		{"birth-date typo", "1987-02-08"},
+		{"wrong birth date", "1979-11-20"},
+	} {
+		r := Compare(at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Daniel Ortiz", tt.dob), ""), cfg)
+		if r.Level != LevelMatch {
+			t.Errorf("same person with a %s: level %q (score %.3f), want match\n%v", tt.name, r.Level, r.Score, r.Explanation)
+		}
+	}
+}
+
+func TestCompareMiddle(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want string
+	}{
+		{"Howard, David Michael", "Howard, David Michael", Exact},
+		{"Howard, David M", "Howard, David Michael", Initial},
+		{"Ochoa, Sandra del Rosario", "Ochoa, Sandra Rosario", Exact},
+		{"Howard, David Micheal", "Howard, David Michael", Similar},
+		{"Lopez, Ana Maria Luisa", "Lopez, Ana Luisa", Similar},
+		{"Howard, David Michael", "Howard, David Lee", Different},
+		{"Howard, David J", "Howard, David Michael", Different},
+		{"Howard, David", "Howard, David Lee", Missing},
+	} {
+		t.Run(tt.a+"~"+tt.b, func(t *testing.T) {
+			a, b := prepareName(ParseName(tt.a)), prepareName(ParseName(tt.b))
+			if got := compareMiddle(&a, &b); got != tt.want {
+				t.Errorf("compareMiddle = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	// Two men of one common name and different middle names are two
+	// people unless the rest is overwhelming.
+	cfg := DefaultConfig().WithPopulation(10_000)
+	same := Compare(person(t, "Howard, David Michael", "1987-03-10"), person(t, "Howard, David Michael", "1987-03-10"), cfg)
+	other := Compare(person(t, "Howard, David Michael", "1987-03-10"), person(t, "Howard, David Lee", "1987-03-10"), cfg)
+	if other.Score >= same.Score || outcome(other, FieldMiddle) != Different {
+		t.Errorf("different middle names scored %.3f (%s), same %.3f", other.Score, outcome(other, FieldMiddle), same.Score)
 	}
 }

@@ -159,6 +159,12 @@ func StartTable() Table {
 		}
 	}
 	set(FieldGiven, .80, .05, .04, .005, .04, .01, .06, .02, .02, .02, .02, .01, .01, .005, .01, .88)
+	// Middle names are compared only when both records give one. Two
+	// different middle names are rare for one person (a form has one box
+	// for it) and usual for two people of one first and family name; a
+	// shared common middle name (Michael, Marie) is weaker evidence than a
+	// shared first name.
+	set(FieldMiddle, .6, .08, .05, .02, .3, .15, .05, .75)
 	set(FieldFamily, .85, .02, .02, .002, .04, .01, .06, .02, .02, .02, .01, .93)
 	set(FieldOrder, .97, .99, .03, .01)
 	// A suffix on one side only is common for the same person (Jr is often

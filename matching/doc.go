@@ -18,7 +18,8 @@
 // Each field is compared to one discrete outcome level (see Levels): names
 // as exact, nickname, phonetic, typo, fuzzy, initial, middle, compound or
 // different, with the given and family names also tried the other way
-// round and against aliases; birth dates as exact, day/month swapped, one
+// round and against aliases; middle names, when both records give one, as
+// exact, alike, an initial or different; birth dates as exact, day/month swapped, one
 // digit or two neighbouring digits wrong, a year off, two parts of three,
 // within a year, different or a generation apart, and coarser levels when
 // only a birth year or an age (an estimate, compared within
@@ -55,9 +56,12 @@
 // siblings or twins share a family name and often an address. When a pair
 // shares the family name and either the address or a generational sign
 // (Jr against Sr, birth years 15 or more apart, one birth date with two
-// first names), and conflicts on first name, birth date, suffix, sex, an
-// identifier or height, the positive weight of the shared name and address
-// is withdrawn and the explanation says "Likely a relative".
+// first names), and conflicts on first name, middle name, birth date,
+// suffix, sex, an identifier or height, the positive weight of the shared
+// name and address is withdrawn and the explanation says "Likely a
+// relative". A birth date alone under one first name, less than a
+// generation off, is not such a conflict: no relative looks like that, a
+// mis-keyed date does.
 // Such pairs land below match; on FEBRL 4, whose generator makes about 8%
 // of its true pairs look exactly like this, the rule costs about four
 // points of recall (Config.IgnoreRelatives measures it).

@@ -54,6 +54,14 @@ func explain(i int, c *comparison, a, b *Record) string {
 			Middle:    "One record's first name is the other's middle name " + g + ".",
 			Different: "First names differ " + g + ".",
 		}[level]
+	case iMiddle:
+		m := pair(title(strings.Join(na.middles(), " ")), title(strings.Join(nb.middles(), " ")))
+		return map[string]string{
+			Exact:     "Middle names match " + m + ".",
+			Similar:   "Middle names are alike " + m + ".",
+			Initial:   "A middle initial agrees with the middle name " + m + ".",
+			Different: "Middle names differ " + m + ": usually two people.",
+		}[level]
 	case iFamily:
 		f := pair(title(strings.Join(na.Family, " ")), title(strings.Join(nb.Family, " ")))
 		return map[string]string{

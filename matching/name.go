@@ -231,3 +231,44 @@ func compareEqual(a, b string) string {
 // names: the number of letters inserted, deleted, changed or swapped. The
 // index uses it to check a fuzzy hit with the same measure as the scorer.
 func EditDistance(a, b string) int { return matchr.DamerauLevenshtein(a, b) }
+
+// middles returns the middle names of p without particles ("del Carmen"
+// is carmen).
+func (p *preparedName) middles() []string {
+	var out []string
+	for _, t := range p.givenRest {
+		if !particles[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// compareMiddle compares middle names when both records give one. An
+// initial agrees with any name it starts; a shared part of a double middle
+// name, a nickname, a phonetic match or a slip is Similar.
+func compareMiddle(a, b *preparedName) string {
+	ma, mb := a.middles(), b.middles()
+	if len(ma) == 0 || len(mb) == 0 {
+		return Missing
+	}
+	if strings.Join(ma, "") == strings.Join(mb, "") {
+		return Exact
+	}
+	x, y := ma[0], mb[0]
+	if len(x) == 1 || len(y) == 1 {
+		if x[0] == y[0] {
+			return Initial
+		}
+		return Different
+	}
+	for _, t := range ma {
+		if len(t) > 1 && slices.Contains(mb, t) {
+			return Similar
+		}
+	}
+	if nicknameEquivalent(x, y) || typo(x, y) || soundAlike(codesOf(x), codesOf(y), x, y) {
+		return Similar
+	}
+	return Different
+}

@@ -8,7 +8,8 @@ import (
 
 // Fields of the model, in the order explanations list them.
 const (
-	FieldGiven  = "given"  // first (and middle) names
+	FieldGiven  = "given"  // first names, falling back on middle names
+	FieldMiddle = "middle" // middle names, when both records give one
 	FieldFamily = "family" // family name
 	FieldOrder  = "order"  // given and family names entered the other way round
 	FieldSuffix = "suffix" // Jr, Sr, II…
@@ -37,13 +38,14 @@ const (
 
 // fields lists the compared fields; index i of a comparison is fields[i].
 var fields = []string{
-	FieldGiven, FieldFamily, FieldOrder, FieldSuffix, FieldBirth, FieldSex,
+	FieldGiven, FieldMiddle, FieldFamily, FieldOrder, FieldSuffix, FieldBirth, FieldSex,
 	FieldRace, FieldHeight, FieldWeight, FieldID, FieldStreet, FieldLine2,
 	FieldCity, FieldZip, FieldState,
 }
 
 const (
 	iGiven = iota
+	iMiddle
 	iFamily
 	iOrder
 	iSuffix
@@ -65,6 +67,7 @@ const (
 // return apart from Missing, which always weighs zero.
 var Levels = map[string][]string{
 	FieldGiven:  {Exact, Nickname, Phonetic, Typo, Fuzzy, Initial, Middle, Different},
+	FieldMiddle: {Exact, Similar, Initial, Different},
 	FieldFamily: {Exact, Compound, Phonetic, Typo, Fuzzy, Different},
 	FieldOrder:  {AsEntered, Swapped},
 	FieldSuffix: {Exact, OneSided, Different},
@@ -146,6 +149,11 @@ func compareRecords(a, b *Record, cfg *Config) comparison {
 			}
 		}
 	}
+	if c.out[iOrder] != Swapped && c.out[iGiven] != Middle {
+		c.out[iMiddle] = compareMiddle(&a.names[c.na], &b.names[c.nb])
+	} else {
+		c.out[iMiddle] = Missing
+	}
 	c.out[iSuffix] = compareSuffix(a.names[c.na].Suffix, b.names[c.nb].Suffix)
 	if c.out[iSuffix] == Missing && (a.names[c.na].Suffix != "" || b.names[c.nb].Suffix != "") {
 		c.out[iSuffix] = OneSided
@@ -178,8 +186,9 @@ type relative struct {
 }
 
 // relativeOf decides whether the pair looks like relatives: a shared family
-// name with a shared address and any conflict (first name, birth date,
-// suffix, sex, an identifier, height), or a shared family name with a
+// name with a shared address and any conflict (first name, middle name,
+// birth date, suffix, sex, an identifier, height) but a birth date alone
+// under one first name, or a shared family name with a
 // conflict that marks a generation (Jr against Sr, birth years a
 // generation or more apart) or twins (one birth date, two first names)
 // wherever they live.
@@ -232,10 +241,30 @@ func relativeOf(c *comparison) (relative, bool) {
 			r.why = append(r.why, "height")
 		}
 	}
+	if c.out[iMiddle] == Different {
+		r.why = append(r.why, "middle name")
+	}
 	// Twins share a birth date and a family name but not a first name.
 	twins := c.out[iBirth] == Exact && c.out[iGiven] == Different
 	generational := r.gap >= 0 || c.out[iSuffix] == Different || twins
+	if len(r.why) == 1 && r.why[0] == "birth date" && !generational && sameFirst(c.out[iGiven]) {
+		// One first name at one address with birth dates less than a
+		// generation apart: siblings and twins have first names of their
+		// own, and a father and son are a generation apart, so a wrong
+		// birth date is the likelier story.
+		return r, false
+	}
 	return r, len(r.why) > 0 && (r.household || generational)
+}
+
+// sameFirst reports whether a first-name outcome says one name, however
+// written.
+func sameFirst(level string) bool {
+	switch level {
+	case Exact, Nickname, Phonetic, Typo, Fuzzy:
+		return true
+	}
+	return false
 }
 
 // householdFields are the fields a relative living with the person would
