@@ -35,7 +35,7 @@ func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor
 	for _, p := range persons {
 		probes = append(probes, matching.Prepare(p, asOf))
 	}
-	for _, a := range answers {
+	for i, a := range answers {
 		if a.err != nil {
 			return nil, false, a.err
 		}
@@ -43,16 +43,19 @@ func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor
 			truncated = true
 		}
 		for _, h := range a.hits {
-			if _, done := seen[h.OrderID]; done {
-				continue // judged already, from another person's keys
+			if seen[h.OrderID] {
+				continue
 			}
 			recs := make([]*matching.Record, len(h.Persons))
 			for j, hp := range h.Persons {
 				recs[j] = matching.Prepare(hp.Person, h.IssuedOn)
 			}
-			linked := matching.Linked(probes, recs, cfg)
-			seen[h.OrderID] = linked
-			if linked {
+			// Cheap first: the person whose keys found the order against
+			// its people; everyone against everyone only when it may
+			// take two of them to tell.
+			related, maybe := matching.Resembles(probes[i], recs, cfg)
+			if related || (maybe && len(probes) > 1 && matching.Linked(probes, recs, cfg)) {
+				seen[h.OrderID] = true
 				hits = append(hits, h)
 			}
 		}

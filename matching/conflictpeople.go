@@ -101,6 +101,24 @@ func Linked(probe, recs []*Record, state Config) bool {
 	return best != nil
 }
 
+// Resembles says, cheaply, whether one person resembles anyone in recs: at
+// LevelPossible or above with the state-wide prior (the order is related),
+// or at LevelMatch only with the circle's prior (it may be, if another of
+// its people matches too: ask Linked).
+func Resembles(probe *Record, recs []*Record, state Config) (related, maybe bool) {
+	circle := state.WithPopulation(CirclePopulation)
+	for _, r := range recs {
+		w := weigh(probe, r, &state)
+		if state.levelOf(w+state.priorBits()) != "" {
+			return true, true
+		}
+		if circle.levelOf(w+circle.priorBits()) == LevelMatch {
+			maybe = true
+		}
+	}
+	return false, maybe
+}
+
 // pairUp pairs each existing person with the proposed person they
 // resemble most (best[e], or -1 when below LevelPossible) and returns the
 // configuration the order is to be scored with (state, or the circle when
