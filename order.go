@@ -105,7 +105,10 @@ type Order struct {
 	Protected       []Party      `json:"protected"`
 	Terms           Terms        `json:"terms"`
 	Brady           Brady        `json:"brady,omitempty"`
-	Notes           string       `json:"notes,omitempty"`
+	// Sealed orders (e.g. registered foreign orders, FC 6404(a)(2)) are
+	// seen by nobody but the issuing court.
+	Sealed bool   `json:"sealed,omitempty"`
+	Notes  string `json:"notes,omitempty"`
 	// OverrideReason is a clerk's reason for entering an order the
 	// registry took for a likely duplicate. Input only: it is kept in the
 	// order's history and the audit trail, not in the order.
@@ -159,6 +162,9 @@ type OrderService interface {
 	// the action and reason. o.Version must be the version the change was
 	// made from, or it returns EConflict and writes nothing.
 	UpdateOrder(ctx context.Context, o *Order, action, reason string) error
+	// FindOrderAccess returns, for those of ids that exist, what decides
+	// who may see them (see User.MaySee), without reading whole orders.
+	FindOrderAccess(ctx context.Context, ids []string) (map[string]OrderAccess, error)
 	// FindOrderVersion returns one past version of an order as stored,
 	// with its history up to it, or ENotFound.
 	FindOrderVersion(ctx context.Context, id string, version int) (*Order, error)

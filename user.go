@@ -22,10 +22,13 @@ var Roles = []Role{RoleJudge, RoleClerk, RoleOfficer, RoleTribal, RoleAdmin}
 
 // User is someone who holds a bearer token.
 type User struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
-	County    string    `json:"county,omitempty"`
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Role   Role   `json:"role"`
+	County string `json:"county,omitempty"`
+	// Division is the court division a clerk or judge works in: a
+	// juvenile-division clerk may see juvenile orders (WIC 827).
+	Division  Division  `json:"division,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

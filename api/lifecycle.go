@@ -365,6 +365,9 @@ func (s *Server) handleOrderVersion(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := showOrder(ctx, o); err != nil {
+		return err
+	}
 	if err := s.Audit.Audit(ctx, "order.view_version", o.ID, gin.H{"version": version}); err != nil {
 		return err
 	}
@@ -381,6 +384,9 @@ func (s *Server) orderForChange(c *gin.Context, version int) (*ccpor.Order, erro
 	o, err := s.Orders.FindOrderByID(ctx, c.Param("id"))
 	if err != nil {
 		return nil, err
+	}
+	if u := ccpor.UserFromContext(ctx); !u.MaySee(ccpor.AccessOf(o)) {
+		return nil, ccpor.Errorf(ccpor.ENotFound, "Order %s not found.", o.ID)
 	}
 	if u := ccpor.UserFromContext(ctx); u.Role == ccpor.RoleClerk && u.County != "" && u.County != o.County {
 		return nil, ccpor.Errorf(ccpor.EForbidden, "A clerk of %s County cannot change an order of %s County.", u.County, o.County)
@@ -406,6 +412,7 @@ func (s *Server) saveChange(c *gin.Context, o *ccpor.Order, action, reason strin
 		return err
 	}
 	saved.Warnings = warnings
+	ccpor.UserFromContext(ctx).Redact(saved)
 	// Read-your-writes, as at intake: a terminated order must not be
 	// found active by the next search.
 	if s.Follower != nil && !s.Follower.Sync(ctx, time.Second) {

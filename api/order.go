@@ -31,6 +31,11 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 	if u := ccpor.UserFromContext(ctx); u.Role == ccpor.RoleClerk && u.County != "" && u.County != o.County {
 		return ccpor.Errorf(ccpor.EForbidden, "A clerk of %s County cannot enter an order of %s County.", u.County, o.County)
 	}
+	// Nobody enters an order they could not read back: juvenile orders are
+	// for juvenile-division clerks, sealed ones for the issuing court.
+	if u := ccpor.UserFromContext(ctx); !u.MaySee(ccpor.AccessOf(o)) {
+		return ccpor.Errorf(ccpor.EForbidden, "This user may not enter a juvenile or sealed order.")
+	}
 	flagged, err := s.guardIntake(ctx, o)
 	if err != nil {
 		return err
@@ -52,6 +57,7 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 		return err
 	}
 	o.Warnings, o.OverrideReason = warnings, ""
+	ccpor.UserFromContext(ctx).Redact(o)
 	// Read-your-writes: answer once the order is searchable, so the clerk
 	// who enters it again at once is told it exists.
 	if s.Follower != nil && !s.Follower.Sync(ctx, time.Second) {
@@ -98,8 +104,14 @@ func (s *Server) guardIntake(ctx context.Context, o *ccpor.Order) (flagged []str
 		}
 	}
 	existing, err := s.Orders.FindOrdersByIDs(ctx, ids)
-	if err != nil || len(existing) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	// Orders the clerk may not see are not shown as candidates; the
+	// same order entered twice is still refused by the store.
+	existing, _ = visibleOrders(ctx, existing)
+	if len(existing) == 0 {
+		return nil, nil
 	}
 	bench := matching.NewBench(o, existing, ccpor.DateOf(s.Now()), s.Index.Calibrate(s.Match))
 	var likely []index.Match
@@ -165,6 +177,9 @@ func (s *Server) handleOrderView(c *gin.Context) error {
 	ctx := c.Request.Context()
 	o, err := s.Orders.FindOrderByID(ctx, c.Param("id"))
 	if err != nil {
+		return err
+	}
+	if err := showOrder(ctx, o); err != nil {
 		return err
 	}
 	if err := s.Audit.Audit(ctx, "order.view", o.ID, nil); err != nil {

@@ -36,6 +36,9 @@ func (db *DB) CreateUser(ctx context.Context, u *ccpor.User) (string, error) {
 		}
 		u.County = c
 	}
+	if u.Division != "" && !slices.Contains(ccpor.Divisions, u.Division) {
+		return "", ccpor.Errorf(ccpor.EInvalid, "Unknown division %q: use one of family, criminal, civil, juvenile, probate.", u.Division)
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return "", err
@@ -43,9 +46,9 @@ func (db *DB) CreateUser(ctx context.Context, u *ccpor.User) (string, error) {
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(secret)
 	u.CreatedAt = db.Now()
 	err := db.Pool.QueryRow(ctx, `
-		INSERT INTO users (name, role, county, token_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		u.Name, u.Role, u.County, hashToken(token), u.CreatedAt).Scan(&u.ID)
+		INSERT INTO users (name, role, county, division, token_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		u.Name, u.Role, u.County, u.Division, hashToken(token), u.CreatedAt).Scan(&u.ID)
 	if err != nil {
 		return "", fmt.Errorf("create user: %w", err)
 	}
@@ -56,9 +59,9 @@ func (db *DB) CreateUser(ctx context.Context, u *ccpor.User) (string, error) {
 func (db *DB) Authenticate(ctx context.Context, token string) (*ccpor.User, error) {
 	var u ccpor.User
 	err := db.Pool.QueryRow(ctx, `
-		SELECT id, name, role, county, created_at FROM users
+		SELECT id, name, role, county, division, created_at FROM users
 		WHERE token_hash = $1 AND disabled_at IS NULL`, hashToken(token),
-	).Scan(&u.ID, &u.Name, &u.Role, &u.County, &u.CreatedAt)
+	).Scan(&u.ID, &u.Name, &u.Role, &u.County, &u.Division, &u.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ccpor.Errorf(ccpor.EUnauthorized, "The bearer token is not valid.")
 	} else if err != nil {

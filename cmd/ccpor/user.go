@@ -19,15 +19,16 @@ type UserCommand struct {
 // Run dispatches the user subcommand.
 func (c *UserCommand) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(c.Stderr, "Usage: ccpor user add --name NAME --role judge|clerk|officer|tribal|admin [--county COUNTY]")
+		fmt.Fprintln(c.Stderr, "Usage: ccpor user add --name NAME --role judge|clerk|officer|tribal|admin [--county COUNTY] [--division DIVISION]")
 		return errors.New("unknown user command")
 	}
 	var db dbFlags
-	var name, role, county string
+	var name, role, county, division string
 	fs := newFlagSet("user add", "user add --name NAME --role ROLE [--county COUNTY] [flags]", c.Stderr)
 	fs.StringVar(&name, "name", "", "the user's name, as it will appear in audit records (required)")
 	fs.StringVar(&role, "role", "", "judge, clerk, officer, tribal (read-only) or admin (required)")
 	fs.StringVar(&county, "county", "", "the user's county; a clerk enters only that county's orders")
+	fs.StringVar(&division, "division", "", "the user's court division; a juvenile-division clerk sees juvenile orders")
 	db.register(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -41,7 +42,7 @@ func (c *UserCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer d.Close()
-	u := &ccpor.User{Name: name, Role: ccpor.Role(role), County: county}
+	u := &ccpor.User{Name: name, Role: ccpor.Role(role), County: county, Division: ccpor.Division(division)}
 	token, err := d.CreateUser(ctx, u)
 	if err != nil {
 		return err
