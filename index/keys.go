@@ -25,10 +25,18 @@ import (
 //	    when they are too common to help (see broadKeyLimit)
 //	d   birth date: both names garbled
 //	ds  birth date with day and month sorted: day and month swapped
+//	a   house number with ZIP code (or city): both names garbled and the
+//	    birth date wrong or missing, at one address. A ZIP code and a
+//	    number hold one building, so the key stays narrow
+//	s   house number with street name: the same, with the ZIP code or
+//	    city mis-keyed
 //	fd  family token, and each form of it with one letter deleted, ×
 //	    given initial: typos that change the phonetic code of the family
 //	    name (a deletion neighbourhood: two spellings one edit apart share
-//	    a deleted form), and any slip in the given name but its initial
+//	    a deleted form), and any slip in the given name but its initial;
+//	    and the first given name's deletions × family initial in the same
+//	    space, for a slip in the given name, or names in each other's
+//	    boxes with a slip in either
 //
 // asOf is the date a stated age was estimated on (the issue date).
 func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
@@ -68,10 +76,21 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 				given = appendPrimary(given, c)
 			}
 		}
+		// A record with one name only may hold it in the other box: "Thomas"
+		// as a family name on one record is the given name on the next. Its
+		// codes go under both kinds, so it meets either; a full name keeps
+		// its boxes (swaps meet through nn).
+		full := len(family) > 0 && len(given) > 0
+		if !full {
+			one := slices.Concat(family, given)
+			family, given = one, one
+		}
 		for _, f := range family {
 			add("f:" + f)
 			for _, g := range given {
-				add(nnKey(f, g))
+				if full {
+					add(nnKey(f, g))
+				}
 			}
 			for _, y := range years {
 				add("fy:" + f + "|" + y)
@@ -83,24 +102,45 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 				add("gy:" + g + "|" + y)
 			}
 		}
-		if len(givenToks) > 0 {
-			initial := givenToks[0][:1]
-			// The longest core token only: in a double surname the other
-			// part still meets through nn and fy.
-			longest := ""
-			for _, t := range n.Core() {
-				if len(t) > len(longest) {
-					longest = t
+		// The longest core token only: in a double surname the other part
+		// still meets through nn and fy.
+		longest := ""
+		for _, t := range n.Core() {
+			if len(t) > len(longest) {
+				longest = t
+			}
+		}
+		if !full {
+			// One name alone: its slips meet among the records that have
+			// one name alone, under an empty initial.
+			for _, t := range append(slices.Clone(givenToks), longest) {
+				for _, d := range deletions(t) {
+					add("fd:" + d + "|")
 				}
 			}
+		}
+		if len(givenToks) > 0 && longest != "" {
 			for _, d := range deletions(longest) {
-				add("fd:" + d + "|" + initial)
+				add("fd:" + d + "|" + givenToks[0][:1])
+			}
+			// The first given name likewise, with the family initial, in
+			// the same key space: a slip in the given name that changes its
+			// code meets the family initial, and names in each other's
+			// boxes with a slip in either meet too.
+			for _, d := range deletions(givenToks[0]) {
+				add("fd:" + d + "|" + longest[:1])
 			}
 		}
 	}
 	if !p.DOB.IsZero() {
 		add("d:" + dobKey(p.DOB))
 		add("ds:" + dobSortedKey(p.DOB))
+	}
+	if a := matching.AddressKey(p.Address); a != "" {
+		add("a:" + a)
+	}
+	if s := matching.StreetKey(p.Address); s != "" {
+		add("s:" + s)
 	}
 	return keys
 }

@@ -135,13 +135,33 @@ func KeysAt(p ccpor.Person, asOf ccpor.Date) []string {
 		add(KeyBirthYear, fmt.Sprint(asOf.Year()-p.Age-1))
 		add(KeyBirthYear, fmt.Sprint(asOf.Year()-p.Age))
 	}
-	if a := addressOf(p.Address); a.number != "" {
-		switch {
-		case a.zip != "":
-			add(KeyAddress, a.zip+"/"+a.number)
-		case a.city != "":
-			add(KeyAddress, a.city+"/"+a.number)
-		}
-	}
+	add(KeyAddress, AddressKey(p.Address))
 	return keys
+}
+
+// AddressKey returns the house number with the ZIP code (or the city when
+// there is no ZIP), normalised as the comparator sees them, or "" when
+// the address has no house number or neither place.
+func AddressKey(addr *ccpor.Address) string {
+	a := addressOf(addr)
+	switch {
+	case a.number == "":
+	case a.zip != "":
+		return a.zip + "/" + a.number
+	case a.city != "":
+		return a.city + "/" + a.number
+	}
+	return ""
+}
+
+// StreetKey returns the house number with the street name, normalised as
+// the comparator sees them ("12 N Main Street" is 12/nmainst), or "" when
+// either is missing. With AddressKey it lets a record meet another at its
+// address when the ZIP code or the city was mis-keyed.
+func StreetKey(addr *ccpor.Address) string {
+	a := addressOf(addr)
+	if a.number == "" || a.street == "" {
+		return ""
+	}
+	return a.number + "/" + a.street
 }
