@@ -9,7 +9,8 @@ import (
 )
 
 // authenticate admits a request carrying a valid bearer token and puts its
-// user in the request context.
+// user in the request context. A token is checked against the database at
+// most once per tokenTTL (see tokenCache).
 func (s *Server) authenticate(c *gin.Context) {
 	h := c.GetHeader("Authorization")
 	token, ok := strings.CutPrefix(h, "Bearer ")
@@ -18,7 +19,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	u, err := s.Users.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+	u, err := s.tokens.authenticate(c.Request.Context(), s.Users, strings.TrimSpace(token))
 	if err != nil {
 		s.writeError(c, err)
 		c.Abort()
