@@ -103,7 +103,7 @@ func (s *Server) handleCheckConflicts(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Audit.Audit(ctx, "check.conflicts", "", gin.H{"case_number": o.CaseNumber, "county": o.County,
+	if err := s.auditReturned(ctx, "check.conflicts", relatedIDs(ans.Related), gin.H{"case_number": o.CaseNumber, "county": o.County,
 		"related": len(ans.Related), "conflicts": len(ans.Conflicts)}); err != nil {
 		return err
 	}

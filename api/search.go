@@ -120,7 +120,7 @@ func (s *Server) handleSearch(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Audit.Audit(ctx, "search", "", req); err != nil {
+	if err := s.auditReturned(ctx, "search", candidateIDs(cands), req); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{
@@ -147,7 +147,7 @@ func (s *Server) handleCheckDuplicates(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Audit.Audit(ctx, "check.duplicates", "", gin.H{"case_number": o.CaseNumber, "county": o.County}); err != nil {
+	if err := s.auditReturned(ctx, "check.duplicates", candidateIDs(cands), gin.H{"case_number": o.CaseNumber, "county": o.County}); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"candidates": cands, "searched": searched(ccpor.DateOf(s.Now()), "any")})

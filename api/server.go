@@ -8,11 +8,13 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/index"
 	"github.com/ccpor/ccpor/matching"
+	"github.com/ccpor/ccpor/store"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -27,9 +29,12 @@ var OpenAPI []byte
 // maxBodyBytes caps a request body: an order is a few kilobytes.
 const maxBodyBytes = 1 << 20
 
-// Auditor records who read or changed what.
+// Auditor records who read or changed what, and answers admins' questions
+// about it; store.DB is one.
 type Auditor interface {
 	Audit(ctx context.Context, action, orderID string, detail any) error
+	AppendAudit(ctx context.Context, e *store.AuditEntry) error
+	AuditQuery(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 }
 
 // Server serves the API. Its services are fields so that wiring stays
@@ -49,6 +54,9 @@ type Server struct {
 	Match    matching.Config
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// when recording a client's address; none by default.
+	TrustedProxies []netip.Prefix
 
 	tokens   tokenCache // authenticated tokens, trusted for tokenTTL
 	metrics  *prometheus.Registry
@@ -90,11 +98,12 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})))
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", OpenAPI) })
 
-	v1 := r.Group("/api/v1", s.authenticate)
+	v1 := r.Group("/api/v1", s.auditRequests, s.authenticate)
 	s.registerOrderRoutes(v1)
 	s.registerSearchRoutes(v1)
 	s.registerCheckRoutes(v1)
 	s.registerLifecycleRoutes(v1)
+	s.registerAuditRoutes(v1)
 	return r
 }
 
