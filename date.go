@@ -39,11 +39,19 @@ func DateOf(t time.Time) Date {
 	return NewDate(t.Year(), t.Month(), t.Day())
 }
 
-// ParseDate parses YYYY-MM-DD strictly: the day must exist in that month.
+// ParseDate parses YYYY-MM-DD strictly: the day must exist in that month,
+// and the year cannot be 0000, which the calendar does not have (and
+// "0000-00-00" is a database's way of writing "none"). 0001-01-01 is
+// refused too: it is the zero Date, which reads as "not given", so a birth
+// date typed wrong would vanish into a warning. Whether a date is
+// plausible for what it dates is Prepare's business.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return Date{}, fmt.Errorf("%q is not a real date in YYYY-MM-DD form", s)
+	}
+	if t.Year() < 1 || t.IsZero() {
+		return Date{}, fmt.Errorf("%q is not a plausible date", s)
 	}
 	return Date{t}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // ParseOrder decodes one order from JSON, strictly: unknown fields are
@@ -13,6 +14,11 @@ import (
 // anything after the object. It returns an *Error with code EInvalid that
 // says where the input went wrong. The order still needs Prepare.
 func ParseOrder(data []byte) (*Order, error) {
+	if !utf8.Valid(data) {
+		// encoding/json would turn each bad byte into U+FFFD, and a name
+		// sent in Latin-1 would be stored as "Garc\uFFFDa".
+		return nil, Errorf(EInvalid, "Not a valid order: the body is not UTF-8 text.")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var o Order

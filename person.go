@@ -1,5 +1,12 @@
 package ccpor
 
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
 // Person is someone named in an order. Only the names are required: a
 // missing birth date, sex or race never blocks an order (Family Code
 // 6385(b)); it is reported as a warning instead.
@@ -76,3 +83,29 @@ var RaceCodes = map[string]string{
 	"P": "Pacific Islander", "S": "Samoan", "U": "Hawaiian", "V": "Vietnamese",
 	"W": "White", "X": "Unknown", "Z": "Asian Indian",
 }
+
+// NormalizeName returns a name as the registry keeps and searches it: in
+// Unicode NFC, without invisible formatting characters (zero-width spaces
+// and joiners, bidirectional marks and embeddings, soft hyphens, byte-order
+// marks: Unicode's Cf), and with each run of white space made one space.
+// Formatting characters are stripped rather than refused: they arrive
+// unseen in names copied from documents and screens (an RTL mark beside an
+// Arabic name), and they change how a name renders, never who it names
+// (a Persian or Devanagari name without its ZWNJ/ZWJ still reads as the
+// same name), yet left in they would make "Smith" and "Sm<ZWSP>ith" two
+// people to the duplicate guard and to search. NFC makes "García" typed
+// with a combining accent the same string as "García" typed precomposed.
+// Control characters are kept, for validation to refuse.
+func NormalizeName(s string) string {
+	if strings.IndexFunc(s, isFormat) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if isFormat(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
+}
+
+func isFormat(r rune) bool { return r >= 0x80 && unicode.Is(unicode.Cf, r) }

@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits on free text, so one order cannot carry a novel.
@@ -13,6 +17,7 @@ const (
 	maxTextLen   = 10000
 	maxProtected = 50
 	oldestAge    = 120
+	oldestOrder  = 1900 // no protective order statute is older
 )
 
 // Prepare normalises an order as entered, fills in what the law computes
@@ -44,6 +49,11 @@ func (o *Order) Prepare(now time.Time) error {
 	}
 	if o.CaseNumber == "" {
 		v.add("case_number", "the case number is required")
+	} else if CaseKey(o.CaseNumber) == "" {
+		v.add("case_number", "%q has no letters or digits", o.CaseNumber)
+	}
+	if o.PreviousOrderID != "" && !isUUID(o.PreviousOrderID) {
+		v.add("previous_order_id", "%q is not a UUID", o.PreviousOrderID)
 	}
 	v.limit("case_number", o.CaseNumber, maxNameLen)
 	v.limit("notes", o.Notes, maxTextLen)
@@ -55,6 +65,10 @@ func (o *Order) Prepare(now time.Time) error {
 		v.add("issued_on", "the issue date is required")
 	case o.IssuedOn.After(v.today):
 		v.add("issued_on", "issue date %s is in the future", o.IssuedOn)
+	case o.IssuedOn.Year() < oldestOrder:
+		// A slip such as 0225 for 2025 would store an order that expired
+		// centuries ago, and no search for active orders would show it.
+		v.add("issued_on", "issue date %s is not plausible: before %d", o.IssuedOn, oldestOrder)
 	case ok && v.phaseOK:
 		w, p := o.expiry(r)
 		o.Warnings = append(o.Warnings, w...)
@@ -69,6 +83,7 @@ func (o *Order) Prepare(now time.Time) error {
 		case o.Terminated.On.After(v.today):
 			v.add("terminated.on", "termination %s is in the future", o.Terminated.On)
 		}
+		v.limit("terminated.reason", o.Terminated.Reason, maxTextLen)
 	}
 
 	v.checkPerson("restrained", &o.Restrained, o.IssuedOn)
@@ -110,11 +125,20 @@ func (v *validator) add(field, format string, args ...any) {
 	v.problems = append(v.problems, FieldProblem{Field: field, Detail: fmt.Sprintf(format, args...)})
 }
 
+// limit refuses text longer than n characters, or carrying a control
+// character other than a line break or tab: a NUL cannot be stored in
+// PostgreSQL, and the others are never typed, only smuggled.
 func (v *validator) limit(field, s string, n int) {
-	if len(s) > n {
+	if utf8.RuneCountInString(s) > n {
 		v.add(field, "longer than %d characters", n)
 	}
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		v.add(field, "contains the control character %U", r)
+	}
 }
+
+func isControl(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }
 
 func (v *validator) checkPhaseAndForm(o *Order, r TypeRule) {
 	if o.Form != "" {
@@ -166,9 +190,13 @@ func (v *validator) checkDivision(o *Order, r TypeRule) {
 func (v *validator) checkPerson(field string, p *Person, issued Date) {
 	if p.First == "" {
 		v.add(field+".first", "the first name is required (write NFN when the person has none)")
+	} else if !hasLetter(p.First) {
+		v.add(field+".first", "%q has no letters (write NFN when the person has no first name)", p.First)
 	}
 	if p.Last == "" {
 		v.add(field+".last", "the last name is required")
+	} else if !hasLetter(p.Last) {
+		v.add(field+".last", "%q has no letters", p.Last)
 	}
 	for _, n := range []struct{ name, val string }{{"first", p.First}, {"middle", p.Middle}, {"last", p.Last}, {"suffix", p.Suffix}} {
 		v.limit(field+"."+n.name, n.val, maxNameLen)
@@ -209,7 +237,19 @@ func (v *validator) checkPerson(field string, p *Person, issued Date) {
 	}
 	v.limit(field+".hair", p.Hair, 10)
 	v.limit(field+".eyes", p.Eyes, 10)
+	if a := p.Address; a != nil {
+		for _, f := range []struct{ name, val string }{{"line1", a.Line1}, {"line2", a.Line2}, {"city", a.City}, {"state", a.State}, {"zip", a.Zip}} {
+			v.limit(field+".address."+f.name, f.val, maxNameLen)
+		}
+	}
+	if id := p.Identifiers; id != nil {
+		for _, f := range []struct{ name, val string }{{"dl", id.DL}, {"cii", id.CII}, {"fbi", id.FBI}, {"ssn", id.SSN}} {
+			v.limit(field+".identifiers."+f.name, f.val, maxNameLen)
+		}
+	}
 }
+
+func hasLetter(s string) bool { return strings.IndexFunc(s, unicode.IsLetter) >= 0 }
 
 func (v *validator) checkTerms(t *Terms) {
 	if t.NoContact && t.PeacefulContact {
@@ -318,25 +358,43 @@ func (o *Order) normalize() {
 	trim(&o.County)
 	trim((*string)(&o.Division))
 	trim(&o.Court)
-	upper(&o.CaseNumber)
+	o.CaseNumber = normalizeCaseNumber(o.CaseNumber)
 	upper((*string)(&o.Brady))
 	o.Notes = strings.TrimSpace(o.Notes)
 	o.OverrideReason = strings.TrimSpace(o.OverrideReason)
 	normPerson := func(p *Person) {
 		for _, s := range []*string{&p.First, &p.Middle, &p.Last, &p.Suffix} {
-			trim(s)
+			*s = NormalizeName(*s)
 		}
 		for _, s := range []*string{&p.Sex, &p.Race, &p.Hair, &p.Eyes} {
 			upper(s)
 		}
 		for i := range p.Aliases {
-			trim(&p.Aliases[i])
+			p.Aliases[i] = NormalizeName(p.Aliases[i])
 		}
 	}
 	normPerson(&o.Restrained)
 	for i := range o.Protected {
 		normPerson(&o.Protected[i].Person)
 	}
+}
+
+// normalizeCaseNumber writes a case number with ASCII dashes and digits
+// (NFKC folds full-width digits; en and em dashes, the non-breaking hyphen
+// and the minus sign become "-"), without formatting characters, upper
+// case. Word processors and court PDFs substitute those characters
+// unseen, and a case number is read over the radio as printed.
+func normalizeCaseNumber(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.Pd, r) || r == '\u2212':
+			return '-'
+		case isFormat(r):
+			return -1
+		}
+		return r
+	}, norm.NFKC.String(s))
+	return strings.ToUpper(strings.Join(strings.Fields(s), " "))
 }
 
 func joinTypes() string {
