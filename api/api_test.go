@@ -36,7 +36,10 @@ type testServer struct {
 	follower *index.Follower
 }
 
-func mustServer(t *testing.T) *testServer {
+// mustServer starts a server; opts adjust it before it serves. Its rate
+// limits are far above DefaultRateLimits: tests send in a burst what no
+// user could (api/ratelimit_test.go tests the limits).
+func mustServer(t *testing.T, opts ...func(*api.Server)) *testServer {
 	t.Helper()
 	db := storetest.MustOpenDB(t)
 	db.Now = func() time.Time { return now }
@@ -58,6 +61,11 @@ func mustServer(t *testing.T) *testServer {
 	go func() { follower.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; ix.Close() })
 	s.Index, s.Follower = ix, follower
+	unlimited := api.Rate{PerSecond: 1e6, Burst: 1e6}
+	s.Limits = api.RateLimits{Read: unlimited, Search: unlimited, Write: unlimited, FailedAuth: unlimited}
+	for _, opt := range opts {
+		opt(s)
+	}
 	ts := &testServer{t: t, db: db, srv: httptest.NewServer(s.Handler()), tokens: map[ccpor.Role]string{}, follower: follower}
 	t.Cleanup(ts.srv.Close)
 

@@ -84,18 +84,9 @@ type orderSummary struct {
 }
 
 func (s *Server) handleSearch(c *gin.Context) error {
-	var req searchRequest
-	if err := decodeStrict(c, &req); err != nil {
-		return err
-	}
 	today := ccpor.DateOf(s.Now())
-	q := index.Query{Last: req.Last, First: req.First, DOB: req.DOB, BirthYear: req.BirthYear,
-		AgeMin: req.AgeMin, AgeMax: req.AgeMax}
-	var err error
-	if q.Filter, err = filterOf(req.County, req.Types, req.Status, today); err != nil {
-		return err
-	}
-	if err := q.Check(); err != nil {
+	req, q, err := readSearchRequest(c, today)
+	if err != nil {
 		return err
 	}
 	page, perPage := max(req.Page, 1), req.PerPage

@@ -45,6 +45,9 @@ type Server struct {
 	Audit  Auditor
 	// Keys makes POSTs with an Idempotency-Key safe to retry.
 	Keys IdempotencyStore
+	// Limits are the request rates allowed per user (DefaultRateLimits
+	// where zero); set before Handler.
+	Limits RateLimits
 	// Ready reports whether the server can answer: database reachable
 	// (and, later, the index caught up).
 	Ready func(ctx context.Context) error
@@ -86,6 +89,8 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recover, s.observe)
+	byAddress, byUser := s.throttles()
+	r.Use(noStore, byAddress)
 	r.NoRoute(func(c *gin.Context) {
 		s.writeError(c, ccpor.Errorf(ccpor.ENotFound, "No such endpoint: %s %s.", c.Request.Method, c.Request.URL.Path))
 	})
@@ -99,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", OpenAPI) })
 
 	v1 := r.Group("/api/v1", s.auditRequests, s.authenticate)
+	v1.Use(byUser)
 	s.registerOrderRoutes(v1)
 	s.registerSearchRoutes(v1)
 	s.registerCheckRoutes(v1)

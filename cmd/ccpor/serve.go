@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type ServeCommand struct {
 	addr           string
 	indexDir       string
 	demo           int
+	limits         api.RateLimits
 	// Listening, when set, receives the bound address once the server
 	// accepts connections (tests listen on :0).
 	Listening chan<- string
@@ -36,6 +38,28 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.IntVar(&c.demo, "demo", 0, "when the registry is empty, seed N synthetic demo orders and print a demo token")
 	fs.StringVar(&c.indexDir, "index-dir", ".data/index", "directory of the search index (derived data: delete it and it rebuilds)")
+	c.limits = api.DefaultRateLimits
+	for _, f := range []struct {
+		name, what string
+		r          *api.Rate
+	}{
+		{"rate-read", "reads (GET) per user", &c.limits.Read},
+		{"rate-search", "searches and duplicate/conflict checks per user", &c.limits.Search},
+		{"rate-write", "writes (intake, lifecycle) per user", &c.limits.Write},
+		{"rate-failed-auth", "requests without a valid token per client address", &c.limits.FailedAuth},
+	} {
+		fs.Func(f.name, fmt.Sprintf("rate of %s, as PER_SECOND/BURST (default %g/%d)", f.what, f.r.PerSecond, f.r.Burst), func(v string) error {
+			ps, burst, ok := strings.Cut(v, "/")
+			var err error
+			if f.r.PerSecond, err = strconv.ParseFloat(ps, 64); err != nil || !ok || f.r.PerSecond <= 0 {
+				return errors.New("use PER_SECOND/BURST, e.g. 10/30")
+			}
+			if f.r.Burst, err = strconv.Atoi(burst); err != nil || f.r.Burst < 1 {
+				return errors.New("use PER_SECOND/BURST, e.g. 10/30")
+			}
+			return nil
+		})
+	}
 	c.db.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,6 +103,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv.Orders, srv.Users, srv.Audit, srv.Keys = db, db, db, db
 	srv.Ready = db.Ping
 	srv.Index, srv.Follower = ix, follower
+	srv.Limits = c.limits
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
