@@ -25,15 +25,17 @@ func (s *Server) registerAuditRoutes(r *gin.RouterGroup) {
 // auditRequests makes sure every /api/v1 request leaves an audit entry.
 // Handlers record what they did before answering, so that nothing is read
 // or changed unrecorded; this records, after the answer, the requests that
-// no handler did: refused ones (401, 403, 400, 404, 409...), failed ones,
-// and answers replayed for an Idempotency-Key. It runs before
-// authentication so that a request without a valid token is recorded too.
+// no handler did: refused ones (401, 403, 400, 404, 409, 429...), failed
+// ones unless the handler recorded the failure itself (a login names the
+// username tried), and answers replayed for an Idempotency-Key. It runs
+// before authentication so that a request without a valid token is
+// recorded too.
 func (s *Server) auditRequests(c *gin.Context) {
 	r := &store.AuditRequest{ClientAddr: s.clientAddr(c.Request)}
 	c.Request = c.Request.WithContext(store.NewContextWithAuditRequest(c.Request.Context(), r))
 	c.Next()
 	status := c.Writer.Status()
-	if r.Recorded() && status < http.StatusBadRequest {
+	if (status < http.StatusBadRequest && r.Recorded()) || r.RecordedFailure() {
 		return
 	}
 	route := c.FullPath()
@@ -50,7 +52,7 @@ func (s *Server) auditRequests(c *gin.Context) {
 		detail["bearer_token"] = strings.HasPrefix(c.GetHeader("Authorization"), "Bearer ")
 	}
 	e := &store.AuditEntry{Action: action, Outcome: outcomeOf(status)}
-	if id, err := uuid.Parse(c.Param("id")); err == nil {
+	if id, err := uuid.Parse(c.Param("id")); err == nil && strings.HasPrefix(route, "/api/v1/orders/") {
 		e.OrderID = id.String()
 	}
 	var err error
@@ -80,6 +82,13 @@ var routeActions = map[string]string{
 	"POST /api/v1/checks/duplicates":           "check.duplicates",
 	"POST /api/v1/checks/conflicts":            "check.conflicts",
 	"GET /api/v1/audit":                        "audit.read",
+	"POST /api/v1/sessions":                    "session.login",
+	"DELETE /api/v1/sessions":                  "session.logout",
+	"GET /api/v1/users":                        "user.list",
+	"POST /api/v1/users":                       "user.create",
+	"POST /api/v1/users/:id/disable":           "user.disable",
+	"POST /api/v1/users/:id/tokens":            "token.create",
+	"DELETE /api/v1/tokens/:id":                "token.revoke",
 }
 
 func outcomeOf(status int) string {
@@ -94,6 +103,8 @@ func outcomeOf(status int) string {
 		return store.AuditNotFound
 	case status == http.StatusConflict:
 		return store.AuditConflict
+	case status == http.StatusTooManyRequests:
+		return store.AuditThrottled
 	case status == http.StatusServiceUnavailable:
 		return store.AuditUnavailable
 	case status < http.StatusInternalServerError:

@@ -24,6 +24,7 @@ const (
 	AuditInvalid         = "invalid"
 	AuditNotFound        = "not_found"
 	AuditConflict        = "conflict"
+	AuditThrottled       = "throttled" // over the rate limit
 	AuditUnavailable     = "unavailable"
 	AuditError           = "error"
 )
@@ -55,10 +56,15 @@ type AuditEntry struct {
 type AuditRequest struct {
 	ClientAddr string
 	recorded   atomic.Bool
+	failure    atomic.Bool
 }
 
 // Recorded reports whether an entry was written for the request.
 func (r *AuditRequest) Recorded() bool { return r.recorded.Load() }
+
+// RecordedFailure reports whether an entry with an outcome other than ok
+// was written for the request.
+func (r *AuditRequest) RecordedFailure() bool { return r.failure.Load() }
 
 type auditRequestKey struct{}
 
@@ -129,6 +135,9 @@ func (db *DB) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	}
 	if r != nil {
 		r.recorded.Store(true)
+		if e.Outcome != AuditOK {
+			r.failure.Store(true)
+		}
 	}
 	return nil
 }

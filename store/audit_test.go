@@ -160,6 +160,26 @@ func TestAudit(t *testing.T) {
 			t.Errorf("last id = %d, want 4", v.LastID)
 		}
 	})
+	t.Run("Request", func(t *testing.T) {
+		db := mustDB(t)
+		r := &store.AuditRequest{ClientAddr: "192.0.2.1"}
+		ctx := store.NewContextWithAuditRequest(ctx, r)
+		if err := db.Audit(ctx, "order.view", "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Recorded() || r.RecordedFailure() {
+			t.Errorf("after ok: recorded %v, failure %v", r.Recorded(), r.RecordedFailure())
+		}
+		if err := db.AppendAudit(ctx, &store.AuditEntry{Action: "session.login", Outcome: store.AuditUnauthenticated}); err != nil {
+			t.Fatal(err)
+		}
+		if !r.RecordedFailure() {
+			t.Error("a failure recorded is not known as one")
+		}
+		if es, _ := db.AuditQuery(ctx, store.AuditFilter{ClientAddr: "192.0.2.1"}); len(es) != 2 {
+			t.Errorf("entries from the request's client = %+v", es)
+		}
+	})
 	t.Run("Concurrent", func(t *testing.T) {
 		db := mustDB(t)
 		cfg := db.Pool.Config()

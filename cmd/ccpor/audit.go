@@ -77,7 +77,7 @@ func (c *AuditCommand) list(ctx context.Context, args []string) error {
 	fs.Int64Var(&f.UserID, "user", 0, "only this user's entries (user ID)")
 	fs.StringVar(&role, "role", "", "only entries by users of this role")
 	fs.StringVar(&f.Action, "action", "", "only this action (search, order.view, check.conflicts, audit.read...)")
-	fs.StringVar(&f.Outcome, "outcome", "", "only this outcome (ok, unauthenticated, denied, invalid, not_found, conflict, unavailable, error)")
+	fs.StringVar(&f.Outcome, "outcome", "", "only this outcome (ok, unauthenticated, denied, invalid, not_found, conflict, throttled, unavailable, error)")
 	fs.StringVar(&f.ClientAddr, "client", "", "only requests from this address")
 	fs.StringVar(&f.OrderID, "order", "", "only entries acting on this order or returning it")
 	fs.StringVar(&since, "since", "", "only entries at or after this time (RFC 3339, or a date: midnight UTC)")
