@@ -114,8 +114,9 @@ type UserService interface {
 	// once, of DefaultTokenLifetime.
 	CreateUser(ctx context.Context, u *User) (token string, err error)
 	// AddUser is CreateUser with a password and the first token's
-	// lifetime. EConflict when the username is taken.
-	AddUser(ctx context.Context, u *User, opt NewUser) (token string, err error)
+	// lifetime, and returns the token too. EConflict when the username is
+	// taken.
+	AddUser(ctx context.Context, u *User, opt NewUser) (*Token, string, error)
 	// Authenticate returns the user holding token, or EUnauthorized when
 	// the token is unknown, revoked or expired or its user disabled.
 	Authenticate(ctx context.Context, token string) (*User, error)

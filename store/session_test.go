@@ -15,7 +15,7 @@ func TestLogin(t *testing.T) {
 	ctx := context.Background()
 	db, advance := clockDB(t)
 	u := &ccpor.User{Name: "Judge Rivera", Role: ccpor.RoleJudge, Username: "jrivera"}
-	if _, err := db.AddUser(ctx, u, ccpor.NewUser{Password: password}); err != nil {
+	if _, _, err := db.AddUser(ctx, u, ccpor.NewUser{Password: password}); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("OK", func(t *testing.T) {
@@ -102,7 +102,7 @@ func TestLogin(t *testing.T) {
 func TestLockout(t *testing.T) {
 	ctx := context.Background()
 	db, advance := clockDB(t)
-	if _, err := db.AddUser(ctx, &ccpor.User{Name: "Clerk Tran", Role: ccpor.RoleClerk, Username: "ctran"},
+	if _, _, err := db.AddUser(ctx, &ccpor.User{Name: "Clerk Tran", Role: ccpor.RoleClerk, Username: "ctran"},
 		ccpor.NewUser{Password: password}); err != nil {
 		t.Fatal(err)
 	}

@@ -48,28 +48,30 @@ func normaliseUsername(s string) string { return strings.ToLower(strings.TrimSpa
 // lifetime. Only a hash of the token is kept, so it is shown this once. It
 // returns EInvalid for an unknown role, county or a missing name.
 func (db *DB) CreateUser(ctx context.Context, u *ccpor.User) (string, error) {
-	return db.AddUser(ctx, u, ccpor.NewUser{})
+	_, token, err := db.AddUser(ctx, u, ccpor.NewUser{})
+	return token, err
 }
 
 // AddUser stores a user, with a password when opt has one, and returns
-// its first bearer token. EInvalid for bad input, EConflict when the
-// username is taken.
-func (db *DB) AddUser(ctx context.Context, u *ccpor.User, opt ccpor.NewUser) (string, error) {
+// its first bearer token and the token's secret. EInvalid for bad input,
+// EConflict when the username is taken.
+func (db *DB) AddUser(ctx context.Context, u *ccpor.User, opt ccpor.NewUser) (*ccpor.Token, string, error) {
 	if err := checkUser(u, opt); err != nil {
-		return "", err
+		return nil, "", err
 	}
 	lifetime, err := tokenLifetime(opt.TokenLifetime)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	var hash string
 	if opt.Password != "" {
 		if hash, err = hashPassword(ctx, opt.Password); err != nil {
-			return "", err
+			return nil, "", err
 		}
 	}
 	u.CreatedAt = db.Now()
 	u.DisabledAt = nil
+	var t *ccpor.Token
 	var token string
 	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
@@ -82,13 +84,13 @@ func (db *DB) AddUser(ctx context.Context, u *ccpor.User, opt ccpor.NewUser) (st
 		} else if err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
-		_, token, err = createToken(ctx, tx, u.ID, opt.TokenLabel, u.CreatedAt, lifetime)
+		t, token, err = createToken(ctx, tx, u.ID, opt.TokenLabel, u.CreatedAt, lifetime)
 		return err
 	})
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return token, nil
+	return t, token, nil
 }
 
 func checkUser(u *ccpor.User, opt ccpor.NewUser) error {

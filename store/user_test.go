@@ -29,7 +29,7 @@ func TestTokens(t *testing.T) {
 	ctx := context.Background()
 	db, advance := clockDB(t)
 	u := &ccpor.User{Name: "Deputy Okafor", Role: ccpor.RoleOfficer, Organisation: "Alameda County Sheriff's Office"}
-	first, err := db.AddUser(ctx, u, ccpor.NewUser{TokenLifetime: 2 * time.Hour, TokenLabel: "patrol car"})
+	_, first, err := db.AddUser(ctx, u, ccpor.NewUser{TokenLifetime: 2 * time.Hour, TokenLabel: "patrol car"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +91,11 @@ func TestAddUser(t *testing.T) {
 	ctx := context.Background()
 	db := mustDB(t)
 	t.Run("ErrUsernameTaken", func(t *testing.T) {
-		if _, err := db.AddUser(ctx, &ccpor.User{Name: "A", Role: ccpor.RoleClerk, Username: "jrivera"},
+		if _, _, err := db.AddUser(ctx, &ccpor.User{Name: "A", Role: ccpor.RoleClerk, Username: "jrivera"},
 			ccpor.NewUser{Password: "correct horse battery"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.AddUser(ctx, &ccpor.User{Name: "B", Role: ccpor.RoleJudge, Username: "JRivera"},
+		_, _, err := db.AddUser(ctx, &ccpor.User{Name: "B", Role: ccpor.RoleJudge, Username: "JRivera"},
 			ccpor.NewUser{Password: "correct horse battery"})
 		if ccpor.ErrorCode(err) != ccpor.EConflict {
 			t.Errorf("same username in other case: %v, want conflict", err)
@@ -112,7 +112,7 @@ func TestAddUser(t *testing.T) {
 			"BadUsername":        {ccpor.User{Name: "A", Role: ccpor.RoleClerk, Username: "a b"}, ccpor.NewUser{Password: "correct horse battery"}},
 			"NoName":             {ccpor.User{Role: ccpor.RoleClerk}, ccpor.NewUser{}},
 		} {
-			if _, err := db.AddUser(ctx, &tc.u, tc.opt); ccpor.ErrorCode(err) != ccpor.EInvalid {
+			if _, _, err := db.AddUser(ctx, &tc.u, tc.opt); ccpor.ErrorCode(err) != ccpor.EInvalid {
 				t.Errorf("%s: %v, want invalid", name, err)
 			}
 		}
@@ -125,7 +125,7 @@ func TestDisableUser(t *testing.T) {
 	ctx := context.Background()
 	db := mustDB(t)
 	u := &ccpor.User{Name: "Clerk Tran", Role: ccpor.RoleClerk, County: "Orange", Username: "ctran"}
-	token, err := db.AddUser(ctx, u, ccpor.NewUser{Password: "correct horse battery"})
+	_, token, err := db.AddUser(ctx, u, ccpor.NewUser{Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)
 	}
