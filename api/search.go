@@ -20,7 +20,7 @@ const (
 
 func (s *Server) registerSearchRoutes(r *gin.RouterGroup) {
 	r.POST("/search", s.wrap(s.handleSearch))
-	r.POST("/checks/duplicates", s.require(ccpor.RoleClerk, ccpor.RoleJudge, ccpor.RoleAdmin), s.wrap(s.handleCheckDuplicates))
+	r.POST("/checks/duplicates", s.wrap(s.handleCheckDuplicates))
 }
 
 // searchRequest is an officer's search. It comes as a JSON body so that

@@ -60,6 +60,9 @@ type Server struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
 	// when recording a client's address; none by default.
 	TrustedProxies []netip.Prefix
+	// SecureCookies marks the session cookie Secure even on plain HTTP,
+	// for a server behind a proxy that terminates TLS.
+	SecureCookies bool
 
 	tokens   tokenCache // authenticated tokens, trusted for tokenTTL
 	metrics  *prometheus.Registry
@@ -84,7 +87,9 @@ func NewServer(logger *slog.Logger) *Server {
 }
 
 // Handler returns the HTTP handler with every route.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return s.engine() }
+
+func (s *Server) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -103,13 +108,17 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})))
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", OpenAPI) })
 
-	v1 := r.Group("/api/v1", s.auditRequests, s.authenticate)
+	// Every route's policy is in auth.go's table: authorize refuses a
+	// route that has none.
+	v1 := r.Group("/api/v1", s.auditRequests, s.authenticate, s.authorize)
 	v1.Use(byUser)
 	s.registerOrderRoutes(v1)
 	s.registerSearchRoutes(v1)
 	s.registerCheckRoutes(v1)
 	s.registerLifecycleRoutes(v1)
 	s.registerAuditRoutes(v1)
+	s.registerSessionRoutes(v1)
+	s.registerUserRoutes(v1)
 	return r
 }
 

@@ -11,9 +11,10 @@ import (
 
 // tokenTTL is how long a node trusts a token it has authenticated without
 // asking the database again. Asking costs a round trip on every request,
-// a good part of a search's budget. The price is a revocation delay: a
-// token whose user is disabled keeps working for up to tokenTTL on each
-// node that saw it recently.
+// a good part of a search's budget. The price is a bounded delay on the
+// other nodes: a token revoked or expired, or whose user is disabled,
+// keeps working for at most tokenTTL on each node that saw it recently.
+// The node that revokes or disables forgets at once (forgetUser).
 const tokenTTL = 30 * time.Second
 
 // tokenCacheMax bounds the cache. Only tokens that authenticated are kept,
@@ -25,6 +26,10 @@ const tokenCacheMax = 10000
 type tokenCache struct {
 	mu sync.Mutex
 	m  map[[sha256.Size]byte]cachedUser
+	// gen counts forgetUser calls. An authentication that was asking the
+	// database while a user was forgotten does not cache its answer,
+	// which may predate the revocation.
+	gen uint64
 }
 
 type cachedUser struct {
@@ -41,6 +46,7 @@ func (tc *tokenCache) authenticate(ctx context.Context, users ccpor.UserService,
 	now := time.Now()
 	tc.mu.Lock()
 	c, ok := tc.m[key]
+	gen := tc.gen
 	tc.mu.Unlock()
 	if ok && now.Before(c.until) {
 		u := c.user // a copy: a handler may not change what other requests see
@@ -52,6 +58,9 @@ func (tc *tokenCache) authenticate(ctx context.Context, users ccpor.UserService,
 	}
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
+	if tc.gen != gen {
+		return u, nil
+	}
 	if tc.m == nil {
 		tc.m = map[[sha256.Size]byte]cachedUser{}
 	}
@@ -67,4 +76,18 @@ func (tc *tokenCache) authenticate(ctx context.Context, users ccpor.UserService,
 	}
 	tc.m[key] = cachedUser{user: *u, until: now.Add(tokenTTL)}
 	return u, nil
+}
+
+// forgetUser drops every cached token of a user, so that revoking one of
+// its tokens or disabling it takes effect on this node at once. The
+// user's other tokens are simply checked against the database again.
+func (tc *tokenCache) forgetUser(id int64) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.gen++
+	for k, c := range tc.m {
+		if c.user.ID == id {
+			delete(tc.m, k)
+		}
+	}
 }
