@@ -26,6 +26,7 @@ type ServeCommand struct {
 	indexDir       string
 	demo           int
 	limits         api.RateLimits
+	secureCookies  bool
 	// Listening, when set, receives the bound address once the server
 	// accepts connections (tests listen on :0).
 	Listening chan<- string
@@ -38,6 +39,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.IntVar(&c.demo, "demo", 0, "when the registry is empty, seed N synthetic demo orders and print a demo token")
 	fs.StringVar(&c.indexDir, "index-dir", ".data/index", "directory of the search index (derived data: delete it and it rebuilds)")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark the session cookie Secure on plain HTTP too: set behind a proxy that terminates TLS")
 	c.limits = api.DefaultRateLimits
 	for _, f := range []struct {
 		name, what string
@@ -104,6 +106,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv.Ready = db.Ping
 	srv.Index, srv.Follower = ix, follower
 	srv.Limits = c.limits
+	srv.SecureCookies = c.secureCookies
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
