@@ -161,6 +161,12 @@ func TestSessions(t *testing.T) {
 			t.Errorf("failed logins audited as %+v, want each once with the username tried", es)
 		}
 	})
+	t.Run("ErrLoginNotJSON", func(t *testing.T) {
+		// What a cross-site text/plain form can send.
+		resp, body := ts.send("POST", "/api/v1/sessions", `{"username": "jrivera", "password": "`+password+`"}`,
+			map[string]string{"Content-Type": "text/plain"})
+		mustProblem(t, resp, body, http.StatusBadRequest)
+	})
 	t.Run("CSRF", func(t *testing.T) {
 		secret, _ := ts.mustLogin("jrivera")
 		search := `{"last": "garcia"}`

@@ -38,6 +38,12 @@ type sessionAnswer struct {
 // HttpOnly cookie out. A locked username is 429 with Retry-After, like
 // every other "not now" of this API (see ratelimit.go).
 func (s *Server) handleLogin(c *gin.Context) error {
+	// A page of another site can post a form (text/plain can be made to
+	// look like JSON) and so log a browser in as someone else; it cannot
+	// send application/json without a CORS preflight.
+	if c.ContentType() != "application/json" {
+		return ccpor.Errorf(ccpor.EInvalid, "A login is JSON: send Content-Type: application/json.")
+	}
 	var req loginRequest
 	if err := decodeStrict(c, &req); err != nil {
 		return err
