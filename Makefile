@@ -8,7 +8,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Registry size for the import and scale runs of `make bench`.
 BENCH_ORDERS ?= 1000000
 
-.PHONY: build run test lint bench clean
+# Each fuzzer as package:FuzzName. Their seed corpora (testdata/fuzz/) run
+# with every `go test`; `make fuzz` looks for new inputs, FUZZTIME each.
+FUZZERS := .:FuzzParseDate .:FuzzParseOrder ./matching:FuzzFold ./matching:FuzzParseName \
+	./cmd/ccpor:FuzzImportLine ./api:FuzzSearchRequest
+FUZZTIME ?= 10s
+
+.PHONY: build run test lint bench clean fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ccpor
@@ -21,6 +27,17 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+# One fuzzer at a time: go test -fuzz takes one package and one target.
+# The first run builds instrumented copies of every dependency (minutes on
+# two cores); later runs reuse them from the build cache. A failing input
+# is written to the package's testdata/fuzz/ to be committed with its fix.
+fuzz:
+	@set -e; for f in $(FUZZERS); do \
+		echo "fuzz $$f for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime $(FUZZTIME) $${f%%:*} 2>&1 | grep -v '^fuzz: elapsed'; \
+	done
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

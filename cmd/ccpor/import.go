@@ -238,13 +238,7 @@ func parseChunk(ch *chunk, now time.Time) {
 			ch.bad = append(ch.bad, fmt.Sprintf("line %d: longer than %d bytes; skipped", l.n, maxLine))
 			continue
 		}
-		o, err := ccpor.ParseOrder(l.data)
-		if err == nil {
-			if o.ID == "" {
-				o.ID = uuid.NewSHA1(importNamespace, bytes.TrimSpace(l.data)).String()
-			}
-			err = o.Prepare(now)
-		}
+		o, err := parseLine(l.data, now)
 		if err != nil {
 			ch.bad = append(ch.bad, fmt.Sprintf("line %d: %s", l.n, describe(err)))
 			continue
@@ -254,6 +248,22 @@ func parseChunk(ch *chunk, now time.Time) {
 	for i := range ch.lines {
 		ch.lines[i].data = nil // the orders are parsed; free the bytes
 	}
+}
+
+// parseLine turns one NDJSON line into a prepared order, or an EInvalid
+// error. A line without an id gets one derived from its bytes.
+func parseLine(data []byte, now time.Time) (*ccpor.Order, error) {
+	o, err := ccpor.ParseOrder(data)
+	if err != nil {
+		return nil, err
+	}
+	if o.ID == "" {
+		o.ID = uuid.NewSHA1(importNamespace, bytes.TrimSpace(data)).String()
+	}
+	if err := o.Prepare(now); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // describe is an error as one line: the message and each field problem.
