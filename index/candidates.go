@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -125,7 +124,7 @@ func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([
 	for _, h := range res.Hits {
 		s, _ := h.Fields[fieldPersons].(string)
 		var sd storedDoc
-		if err := json.Unmarshal([]byte(s), &sd); err != nil {
+		if err := decodeStoredDoc(s, &sd); err != nil {
 			return nil, fmt.Errorf("index document %s: %w", h.ID, err)
 		}
 		if (!f.ActiveOn.IsZero() && !sd.activeOn(f.ActiveOn)) || (!f.ExpiredOn.IsZero() && sd.activeOn(f.ExpiredOn)) {

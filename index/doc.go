@@ -1,11 +1,14 @@
 package index
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/matching"
@@ -134,12 +137,180 @@ func newDocument(o *ccpor.Order) (*document, error) {
 	}
 	d.Names = strings.Join(names, " ")
 	sd.Persons = ps
-	b, err := json.Marshal(sd)
-	if err != nil {
-		return nil, err
-	}
-	d.Persons = string(b)
+	d.Persons = string(sd.appendBinary(nil))
 	return d, nil
+}
+
+// The stored people are read back for every candidate of every search,
+// a hundred per duplicate check: decoding them from JSON took as long as
+// the search that found them. This format is positional, so it must list
+// every field of a person; TestStoredDocRoundTrip fails when one is
+// missing.
+const storedVersion = 1
+
+func (d *storedDoc) appendBinary(b []byte) []byte {
+	b = append(b, storedVersion)
+	b = appendDate(b, d.IssuedOn)
+	b = appendDate(b, d.ExpiresAt)
+	b = appendDate(b, d.Terminated)
+	b = binary.AppendUvarint(b, uint64(len(d.Persons)))
+	for _, sp := range d.Persons {
+		role := byte(0)
+		if sp.Role == RoleProtected {
+			role = 1
+		}
+		b = append(b, role)
+		b = binary.AppendVarint(b, int64(sp.Index))
+		p := &sp.Person
+		b = appendStrings(b, p.First, p.Middle, p.Last, p.Suffix)
+		b = binary.AppendUvarint(b, uint64(len(p.Aliases)))
+		b = appendStrings(b, p.Aliases...)
+		b = appendDate(b, p.DOB)
+		b = binary.AppendVarint(b, int64(p.BirthYear))
+		b = binary.AppendVarint(b, int64(p.Age))
+		b = appendStrings(b, p.Sex, p.Race)
+		b = binary.AppendVarint(b, int64(p.HeightIn))
+		b = binary.AppendVarint(b, int64(p.WeightLb))
+		b = appendStrings(b, p.Hair, p.Eyes)
+		if a := p.Address; a != nil {
+			b = append(b, 1)
+			b = appendStrings(b, a.Line1, a.Line2, a.City, a.State, a.Zip)
+		} else {
+			b = append(b, 0)
+		}
+		if id := p.Identifiers; id != nil {
+			b = append(b, 1)
+			b = appendStrings(b, id.DL, id.CII, id.FBI, id.SSN)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	return b
+}
+
+func appendDate(b []byte, d ccpor.Date) []byte {
+	if d.IsZero() {
+		return append(b, 0)
+	}
+	return binary.AppendUvarint(b, uint64(d.Year()*10000+int(d.Month())*100+d.Day()))
+}
+
+func appendStrings(b []byte, ss ...string) []byte {
+	for _, s := range ss {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+var errStoredDoc = errors.New("stored document truncated or of an unknown version")
+
+// decodeStoredDoc reads what appendBinary wrote. A document stored as
+// JSON (an index built before the binary format) is read as JSON.
+func decodeStoredDoc(s string, d *storedDoc) error {
+	if strings.HasPrefix(s, "{") {
+		return json.Unmarshal([]byte(s), d)
+	}
+	r := storedReader{s: s}
+	if r.byte() != storedVersion {
+		return errStoredDoc
+	}
+	d.IssuedOn, d.ExpiresAt, d.Terminated = r.date(), r.date(), r.date()
+	n := r.uvarint()
+	if n > uint64(len(s)) {
+		return errStoredDoc
+	}
+	d.Persons = make([]storedPerson, n)
+	for i := range d.Persons {
+		sp := &d.Persons[i]
+		sp.Role = RoleRestrained
+		if r.byte() == 1 {
+			sp.Role = RoleProtected
+		}
+		sp.Index = int(r.varint())
+		p := &sp.Person
+		p.First, p.Middle, p.Last, p.Suffix = r.str(), r.str(), r.str(), r.str()
+		if na := r.uvarint(); na > 0 && na <= uint64(len(s)) {
+			p.Aliases = make([]string, na)
+			for j := range p.Aliases {
+				p.Aliases[j] = r.str()
+			}
+		}
+		p.DOB = r.date()
+		p.BirthYear, p.Age = int(r.varint()), int(r.varint())
+		p.Sex, p.Race = r.str(), r.str()
+		p.HeightIn, p.WeightLb = int(r.varint()), int(r.varint())
+		p.Hair, p.Eyes = r.str(), r.str()
+		if r.byte() == 1 {
+			p.Address = &ccpor.Address{Line1: r.str(), Line2: r.str(), City: r.str(), State: r.str(), Zip: r.str()}
+		}
+		if r.byte() == 1 {
+			p.Identifiers = &ccpor.Identifiers{DL: r.str(), CII: r.str(), FBI: r.str(), SSN: r.str()}
+		}
+	}
+	if r.bad {
+		return errStoredDoc
+	}
+	return nil
+}
+
+// storedReader reads a stored document, remembering rather than returning
+// a short read, so decoding reads as the format does.
+type storedReader struct {
+	s   string
+	bad bool
+}
+
+func (r *storedReader) byte() byte {
+	if len(r.s) == 0 {
+		r.bad = true
+		return 0
+	}
+	c := r.s[0]
+	r.s = r.s[1:]
+	return c
+}
+
+func (r *storedReader) uvarint() uint64 {
+	var x uint64
+	for shift := 0; shift < 64; shift += 7 {
+		c := r.byte()
+		x |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return x
+		}
+	}
+	r.bad = true
+	return 0
+}
+
+func (r *storedReader) varint() int64 {
+	u := r.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+func (r *storedReader) str() string {
+	n := r.uvarint()
+	if n > uint64(len(r.s)) {
+		r.bad = true
+		r.s = ""
+		return ""
+	}
+	v := r.s[:n]
+	r.s = r.s[n:]
+	return v
+}
+
+func (r *storedReader) date() ccpor.Date {
+	v := r.uvarint()
+	if v == 0 {
+		return ccpor.Date{}
+	}
+	return ccpor.NewDate(int(v/10000), time.Month(v/100%100), int(v%100))
 }
 
 func dobKey(d ccpor.Date) string {

@@ -22,6 +22,11 @@ import (
 // the position is stored in the index itself and moves with each batch.
 var seqKey = []byte("ccpor.outbox.seq")
 
+// Layout names what a rebuild puts in the index: the fields and terms of
+// a document and how segments are merged. Change it with them, so that a
+// kept benchmark index is rebuilt rather than measured in an old layout.
+const Layout = "2026-11-26: one segment, people stored in binary"
+
 // currentLink names the generation in use inside the index directory. A
 // rebuild writes a new generation beside it and replaces the link with a
 // rename, so readers see the old index or the new one, never half of one.

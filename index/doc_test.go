@@ -1,0 +1,84 @@
+package index
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ccpor/ccpor"
+)
+
+// TestStoredDocRoundTrip fills every field of a stored document, through
+// reflection so that a field added to ccpor.Person later is filled too,
+// and checks that the binary format gives it back: the scorer must see
+// everything the order said.
+func TestStoredDocRoundTrip(t *testing.T) {
+	var p ccpor.Person
+	n := 0
+	fill(reflect.ValueOf(&p).Elem(), &n)
+	p.DOB = ccpor.NewDate(1984, time.May, 7)
+	want := storedDoc{
+		IssuedOn:   ccpor.NewDate(2025, time.June, 3),
+		ExpiresAt:  ccpor.NewDate(2028, time.June, 3),
+		Terminated: ccpor.NewDate(2026, time.January, 31),
+		Persons: []storedPerson{
+			{Role: RoleRestrained, Person: p},
+			{Role: RoleProtected, Index: 1, Person: ccpor.Person{First: "Ana", Last: "García"}},
+		},
+	}
+	var got storedDoc
+	if err := decodeStoredDoc(string(want.appendBinary(nil)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+
+	// An index built before the binary format stored JSON.
+	b, _ := json.Marshal(want)
+	got = storedDoc{}
+	if err := decodeStoredDoc(string(b), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("JSON:\n got %+v\nwant %+v", got, want)
+	}
+
+	enc := string(want.appendBinary(nil))
+	for i := range len(enc) {
+		if err := decodeStoredDoc(enc[:i], &got); err == nil {
+			t.Errorf("truncated to %d bytes: no error", i)
+		}
+	}
+}
+
+// fill sets every settable field reachable from v to a distinct non-zero
+// value. Structs without exported fields (dates) are left to the caller.
+func fill(v reflect.Value, n *int) {
+	*n++
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(string(rune('a'+*n%26)) + "é")
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		v.SetInt(int64(*n))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := range 2 {
+			fill(s.Index(i), n)
+		}
+		v.Set(s)
+	case reflect.Pointer:
+		e := reflect.New(v.Type().Elem())
+		fill(e.Elem(), n)
+		v.Set(e)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), n)
+			}
+		}
+	}
+}
