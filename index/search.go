@@ -2,9 +2,11 @@ package index
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
@@ -214,32 +216,63 @@ func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 	for _, t := range strings.Fields(last) {
 		lastKeys[t] = matching.PhoneticKeys(t)
 	}
-	probes := map[string]*matching.Record{} // the probe depends on the completion only
-	var out []Match
-	for _, h := range hits {
-		var best *Match
-		for _, p := range h.Persons {
-			probe, ok := completeQuery(last, first, lastKeys, q, p.Person)
-			if !ok {
-				continue
+	// Scoring a hundred candidates is half of a search's time; an
+	// officer waits for it, so it takes every core that is free. Each
+	// worker keeps the best match of its own hits in place, and the
+	// stable sort below sees them in the hits' order whatever the split.
+	best := make([]Match, len(hits))
+	found := make([]bool, len(hits))
+	workers := 1
+	if len(hits) >= rankParallelMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	per := (len(hits) + workers - 1) / max(workers, 1)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(hits); lo += per {
+		hi := min(lo+per, len(hits))
+		wg.Go(func() {
+			probes := map[string]*matching.Record{} // the probe depends on the completion only
+			for i := lo; i < hi; i++ {
+				best[i], found[i] = rankHit(last, first, lastKeys, q, hits[i], probes, cfg)
 			}
-			key := probe.First + "|" + probe.Last
-			rec := probes[key]
-			if rec == nil {
-				rec = matching.Prepare(probe, ccpor.Date{})
-				probes[key] = rec
-			}
-			r := matching.CompareRecords(rec, matching.Prepare(p.Person, h.IssuedOn), cfg)
-			if best == nil || r.Score > best.Result.Score {
-				best = &Match{OrderID: h.OrderID, Person: p, Result: r}
-			}
-		}
-		if best != nil {
-			out = append(out, *best)
+		})
+	}
+	wg.Wait()
+	out := make([]Match, 0, len(hits))
+	for i, ok := range found {
+		if ok {
+			out = append(out, best[i])
 		}
 	}
 	slices.SortStableFunc(out, byScore)
 	return out
+}
+
+// rankParallelMin is how many hits make sharing the scoring across cores
+// worth starting goroutines.
+const rankParallelMin = 16
+
+// rankHit returns the person of h who best answers the query, if any does.
+func rankHit(last, first string, lastKeys map[string][]string, q Query, h Hit, probes map[string]*matching.Record, cfg matching.Config) (Match, bool) {
+	var best Match
+	ok := false
+	for _, p := range h.Persons {
+		probe, answers := completeQuery(last, first, lastKeys, q, p.Person)
+		if !answers {
+			continue
+		}
+		key := probe.First + "|" + probe.Last
+		rec := probes[key]
+		if rec == nil {
+			rec = matching.Prepare(probe, ccpor.Date{})
+			probes[key] = rec
+		}
+		r := matching.CompareRecords(rec, matching.Prepare(p.Person, h.IssuedOn), cfg)
+		if !ok || r.Score > best.Result.Score {
+			best, ok = Match{OrderID: h.OrderID, Person: p, Result: r}, true
+		}
+	}
+	return best, ok
 }
 
 // completeQuery turns the typed query into a person to compare with p,
