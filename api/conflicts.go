@@ -60,6 +60,13 @@ type conflictAnswer struct {
 	Conflicts  []ccpor.Conflict   `json:"conflicts"`
 	Precedence []ccpor.Precedence `json:"precedence"`
 	Searched   searchedBlock      `json:"searched"`
+	// Notices say that orders the judge may not see exist, and whom to
+	// ask: "a confidential order exists; contact the issuing court".
+	Notices []string `json:"notices,omitempty"`
+}
+
+func sealedNotice(o *ccpor.Order) string {
+	return "A sealed order involving these people exists; contact the Superior Court of " + o.County + " County."
 }
 
 // searchedBlock says exactly what a conflict check looked at, so that
@@ -139,6 +146,7 @@ func (s *Server) checkConflicts(ctx context.Context, o *ccpor.Order, includeExpi
 	if err != nil {
 		return nil, err
 	}
+	existing, sealed := visibleOrders(ctx, existing)
 	// The store is the truth: an order terminated since the index saw it
 	// is not in effect, whatever the index says.
 	if !includeExpired {
@@ -165,6 +173,15 @@ func (s *Server) checkConflicts(ctx context.Context, o *ccpor.Order, includeExpi
 		ans.Related = append(ans.Related, s.relatedOrder(bench, k, e, now))
 	}
 	slices.SortStableFunc(ans.Related, func(a, b RelatedOrder) int { return -cmp.Compare(a.Score, b.Score) })
+	for _, e := range sealed {
+		// A sealed order of another court is not shown, but a judge
+		// must know to ask (FC 6306); only links at the match level
+		// count, as for the rules.
+		b := matching.NewBench(o, []*ccpor.Order{e}, today, s.Index.Calibrate(s.Match))
+		if len(b.Relations(0)) > 0 && !slices.Contains(ans.Notices, sealedNotice(e)) {
+			ans.Notices = append(ans.Notices, sealedNotice(e))
+		}
+	}
 	n, _ := s.Index.Count()
 	ans.Searched = searchedBlock{Scope: "all counties", AsOf: today, At: now.UTC(), Statuses: statuses,
 		People: len(people), IndexOrders: n, IndexPosition: position, Complete: !truncated}

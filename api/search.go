@@ -103,7 +103,10 @@ func (s *Server) handleSearch(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	matches := index.Rank(q, hits, s.Index.Calibrate(s.Match))
+	matches, err := s.visibleMatches(ctx, index.Rank(q, hits, s.Index.Calibrate(s.Match)))
+	if err != nil {
+		return err
+	}
 	total := len(matches)
 	from := min((page-1)*perPage, total)
 	to := min(from+perPage, total)
@@ -150,6 +153,9 @@ func (s *Server) handleCheckDuplicates(c *gin.Context) error {
 func (s *Server) duplicates(ctx context.Context, o *ccpor.Order) ([]Candidate, error) {
 	matches, err := s.Index.Duplicates(ctx, o.Restrained, o.IssuedOn, o.ID, s.Match)
 	if err != nil {
+		return nil, err
+	}
+	if matches, err = s.visibleMatches(ctx, matches); err != nil {
 		return nil, err
 	}
 	return s.candidates(ctx, matches[:min(len(matches), maxPerPage)])
