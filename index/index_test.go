@@ -63,6 +63,7 @@ func TestFollower(t *testing.T) {
 		// A change committed while the node was down is applied on restart.
 		o := *orders[0]
 		o.ID = "00000000-0000-4000-8000-00000000beef"
+		o.CaseNumber += "B" // another order, not the same one again
 		if err := db.CreateOrder(ctx, &o); err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func TestFollower(t *testing.T) {
 		f.MaxLag = 1
 		for _, id := range []string{"00000000-0000-4000-8000-00000000cafe", "00000000-0000-4000-8000-00000000f00d"} {
 			o := *orders[1]
-			o.ID = id
+			o.ID, o.CaseNumber = id, o.CaseNumber+id[len(id)-4:]
 			if err := db.CreateOrder(ctx, &o); err != nil {
 				t.Fatal(err)
 			}

@@ -35,7 +35,12 @@ func MustServeIndex(tb testing.TB, url, dir string) string {
 	cmd := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Listening: listening}
 	cmd.db.url = url
 	done := make(chan error, 1)
-	go func() { done <- cmd.Run(ctx, []string{"--addr", "127.0.0.1:0", "--index-dir", dir}) }()
+	go func() {
+		done <- cmd.Run(ctx, []string{"--addr", "127.0.0.1:0", "--index-dir", dir,
+			// The tests read a registry back as fast as they can: the limits
+			// are the rate limiter's tests' business, not theirs.
+			"--rate-read", "100000/100000", "--rate-search", "100000/100000", "--rate-write", "100000/100000"})
+	}()
 	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
