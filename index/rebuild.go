@@ -19,13 +19,14 @@ import (
 const rebuildBatch = 2500
 
 // buildConfig is the runtime configuration of a generation being built.
-// Scorch's merger would merge the batches' segments in tiers as they
-// arrive, writing every order again at each tier; with no segment small
-// enough to be eligible it merges nothing, and the build ends with one
-// merge of everything (see mergeAll). It is not stored in the index: the
+// Scorch's default tiers merge ten segments at a time, so at a million
+// orders each is written again at three or four tiers; forty at a time
+// writes it once or twice before mergeAll. Not merging at all was slower
+// still: every batch checks its IDs against every segment, so the cost of
+// a batch grows with their number. It is not stored in the index: the
 // generation opened for serving merges as usual.
 var buildConfig = map[string]interface{}{
-	"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentSize": 1},
+	"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentsPerTier": 40, "SegmentsPerMergeTask": 40},
 }
 
 // mergeAll merges every segment of a finished build into one: a query then
