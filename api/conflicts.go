@@ -187,7 +187,7 @@ func (s *Server) checkConflicts(ctx context.Context, o *ccpor.Order, includeExpi
 		People: len(people), IndexOrders: n, IndexPosition: position, Complete: !truncated}
 	switch {
 	case truncated:
-		ans.Searched.Note = "Search incomplete: a person of this order has more candidate orders than were examined; narrow the check with birth dates."
+		ans.Searched.Note = "Search incomplete: a person of this order has more candidate orders than were examined, and the last ones examined still involved them; narrow the check with birth dates."
 	case len(ans.Related) == 0:
 		ans.Searched.Note = "No order in the registry involves these people (" + joinStatuses(statuses) + " orders, all counties, as of " + today.String() + ")."
 	default:

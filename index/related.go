@@ -11,8 +11,16 @@ import (
 // Related returns the orders in which any of persons (the people of a
 // proposed order issued on asOf) may appear, in any role: each person's
 // candidates are fetched on their own keys and kept only when
-// matching.Linked links one of the order's people to one of persons. truncated reports that some person's candidates hit the cap, so
-// that an answer can say it is not exhaustive.
+// matching.Linked links one of the order's people to one of persons.
+// truncated reports that some person's candidates hit the cap while the
+// weakest of them (the tail of Candidates' ranking by shared keys) were
+// still related: there may be more beyond the cap, so the answer must not
+// claim to be exhaustive. A capped list whose tail is all strangers is the
+// common case for a common name and says nothing of the sort.
+// tailBand is how many of a capped candidate list's weakest entries are
+// watched for related orders.
+const tailBand = 10
+
 func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor.Date, f Filter, cfg matching.Config) (hits []Hit, truncated bool, err error) {
 	cfg = ix.Calibrate(cfg)
 	type answer struct {
@@ -39,10 +47,11 @@ func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor
 		if a.err != nil {
 			return nil, false, a.err
 		}
-		if len(a.hits) >= CandidateCap {
-			truncated = true
-		}
-		for _, h := range a.hits {
+		capped := len(a.hits) >= CandidateCap
+		for k, h := range a.hits {
+			if capped && k >= len(a.hits)-tailBand && seen[h.OrderID] {
+				truncated = true
+			}
 			if seen[h.OrderID] {
 				continue
 			}
@@ -57,6 +66,9 @@ func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor
 			if related || (maybe && len(probes) > 1 && matching.Linked(probes, recs, cfg)) {
 				seen[h.OrderID] = true
 				hits = append(hits, h)
+				if capped && k >= len(a.hits)-tailBand {
+					truncated = true
+				}
 			}
 		}
 	}
