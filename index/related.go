@@ -23,9 +23,20 @@ const tailBand = 10
 
 func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor.Date, f Filter, cfg matching.Config) (hits []Hit, truncated bool, err error) {
 	cfg = ix.Calibrate(cfg)
+	var probes []*matching.Record
+	for _, p := range persons {
+		probes = append(probes, matching.Prepare(p, asOf))
+	}
+	// Each person's candidates are fetched and screened on their own
+	// goroutine: screening (preparing and weighing every candidate's
+	// people) costs more than the query, and a check has two or three
+	// people to spread over the cores. An order found through two people
+	// is screened twice; the merge below keeps it once.
 	type answer struct {
-		hits []Hit
-		err  error
+		hits      []Hit
+		related   []bool
+		truncated bool
+		err       error
 	}
 	answers := make([]answer, len(persons))
 	var wg sync.WaitGroup
@@ -34,41 +45,36 @@ func (ix *Index) Related(ctx context.Context, persons []ccpor.Person, asOf ccpor
 		go func() {
 			defer wg.Done()
 			h, err := ix.Candidates(ctx, p, asOf, f, CandidateCap)
-			answers[i] = answer{h, err}
+			a := answer{hits: h, related: make([]bool, len(h)), err: err}
+			capped := len(h) >= CandidateCap
+			for k, hit := range h {
+				recs := make([]*matching.Record, len(hit.Persons))
+				for j, hp := range hit.Persons {
+					recs[j] = matching.Prepare(hp.Person, hit.IssuedOn)
+				}
+				// Cheap first: the person whose keys found the order
+				// against its people; everyone against everyone only when
+				// it may take two of them to tell.
+				related, maybe := matching.Resembles(probes[i], recs, cfg)
+				a.related[k] = related || (maybe && len(probes) > 1 && matching.Linked(probes, recs, cfg))
+				if a.related[k] && capped && k >= len(h)-tailBand {
+					a.truncated = true
+				}
+			}
+			answers[i] = a
 		}()
 	}
 	wg.Wait()
 	seen := map[string]bool{}
-	var probes []*matching.Record
-	for _, p := range persons {
-		probes = append(probes, matching.Prepare(p, asOf))
-	}
-	for i, a := range answers {
+	for _, a := range answers {
 		if a.err != nil {
 			return nil, false, a.err
 		}
-		capped := len(a.hits) >= CandidateCap
+		truncated = truncated || a.truncated
 		for k, h := range a.hits {
-			if capped && k >= len(a.hits)-tailBand && seen[h.OrderID] {
-				truncated = true
-			}
-			if seen[h.OrderID] {
-				continue
-			}
-			recs := make([]*matching.Record, len(h.Persons))
-			for j, hp := range h.Persons {
-				recs[j] = matching.Prepare(hp.Person, h.IssuedOn)
-			}
-			// Cheap first: the person whose keys found the order against
-			// its people; everyone against everyone only when it may
-			// take two of them to tell.
-			related, maybe := matching.Resembles(probes[i], recs, cfg)
-			if related || (maybe && len(probes) > 1 && matching.Linked(probes, recs, cfg)) {
+			if a.related[k] && !seen[h.OrderID] {
 				seen[h.OrderID] = true
 				hits = append(hits, h)
-				if capped && k >= len(a.hits)-tailBand {
-					truncated = true
-				}
 			}
 		}
 	}
