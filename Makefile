@@ -11,20 +11,20 @@ BENCH_ORDERS ?= 1000000
 # Each fuzzer as package:FuzzName. Their seed corpora (testdata/fuzz/) run
 # with every `go test`; `make fuzz` looks for new inputs, FUZZTIME each.
 FUZZERS := .:FuzzParseDate .:FuzzParseOrder ./matching:FuzzFold ./matching:FuzzParseName \
-	./cmd/ccpor:FuzzImportLine ./api:FuzzSearchRequest
+	./cmd/ccpor:FuzzImportLine ./api:FuzzSearchRequest ./store/scan:FuzzInspect
 FUZZTIME ?= 10s
 
-.PHONY: build run test lint bench clean fuzz
+.PHONY: build run test lint bench clean fuzz deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ccpor
 
 # Finds or starts PostgreSQL, migrates, seeds 20,000 demo orders once,
 # prints a demo token and serves on :8080.
-run: build
+run: build deps
 	$(BIN) serve --addr :8080 --demo 20000
 
-test:
+test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
@@ -38,6 +38,23 @@ fuzz:
 		echo "fuzz $$f for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime $(FUZZTIME) $${f%%:*} 2>&1 | grep -v '^fuzz: elapsed'; \
 	done
+
+# The programs scanned documents need, from Debian: poppler-utils checks
+# PDFs and renders their pages, tesseract-ocr reads the words on scans.
+# Installed when missing and run as root (CI, a fresh machine); otherwise
+# says what to install. Without them PDF uploads are refused and OCR is off.
+DOC_TOOLS := pdfinfo:poppler-utils pdftoppm:poppler-utils pdfdetach:poppler-utils tesseract:tesseract-ocr
+deps:
+	@missing=""; for t in $(DOC_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	if [ -n "$${missing// }" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing tesseract-ocr-eng >/dev/null; \
+		else \
+			echo "not installed: $$missing- PDF checks and OCR need them: sudo apt-get install $$missing"; \
+		fi; \
+	fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -118,6 +118,10 @@ type Order struct {
 	Version  int       `json:"version,omitempty"`  // read-only; bumps on every change
 	Warnings []string  `json:"warnings,omitempty"` // read-only: missing descriptors, assumed dates
 	History  []Version `json:"history,omitempty"`  // read-only
+	// ScanText is the machine-read text of the order's documents, for the
+	// search index only: never stored with a version nor shown as the
+	// order, whose documents carry it marked as machine-read.
+	ScanText string `json:"-"`
 }
 
 // Termination records that a court ended an order before its expiry.

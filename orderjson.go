@@ -21,14 +21,20 @@ func ParseOrder(data []byte) (*Order, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var o Order
-	if err := dec.Decode(&o); err != nil {
+	// An order as the API shows it lists its documents: read-only, and
+	// ignored here, so that an order exported through GET imports as it
+	// is (its scans travel separately).
+	var in struct {
+		Order
+		Documents json.RawMessage `json:"documents"`
+	}
+	if err := dec.Decode(&in); err != nil {
 		return nil, jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, Errorf(EInvalid, "Not a valid order: unexpected data after the JSON object.")
 	}
-	return &o, nil
+	return &in.Order, nil
 }
 
 func jsonError(err error) *Error {

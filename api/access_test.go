@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -76,6 +79,19 @@ var accessMatrix = map[string]map[string][4]string{
 		"other clerk": {"403", "403", "403", "403"}, "officer": {"403", "403", "403", "403"}, "tribal": {"403", "403", "403", "403"},
 		"admin": {"201", "403", "201", "403"}, "anonymous": {"401", "401", "401", "401"},
 	},
+	// A scan kept with the order; the confidential minor's is not a
+	// redacted copy, so it is withheld from those who may not see her name.
+	"view scan": {
+		"judge": {"200", "200", "200", "200"}, "clerk": {"200", "404", "200", "200"}, "juvenile clerk": {"200", "200", "200", "200"},
+		"other clerk": {"200", "404", "200", "404"}, "officer": {"200", "200", "403", "404"}, "tribal": {"200", "404", "403", "404"},
+		"admin": {"200", "404", "403", "404"}, "anonymous": {"401", "401", "401", "401"},
+	},
+	// Only clerks of the issuing county add documents.
+	"upload scan": {
+		"judge": {"403", "403", "403", "403"}, "clerk": {"201", "404", "201", "201"}, "juvenile clerk": {"201", "201", "201", "201"},
+		"other clerk": {"403", "404", "403", "404"}, "officer": {"403", "403", "403", "403"}, "tribal": {"403", "403", "403", "403"},
+		"admin": {"403", "403", "403", "403"}, "anonymous": {"401", "401", "401", "401"},
+	},
 	"modify": {
 		"judge": {"403", "403", "403", "403"}, "clerk": {"200", "404", "200", "200"}, "juvenile clerk": {"200", "200", "200", "200"},
 		"other clerk": {"403", "404", "403", "404"}, "officer": {"403", "403", "403", "403"}, "tribal": {"403", "403", "403", "403"},
@@ -111,6 +127,16 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		stored[i] = o
 	}
+	scans := make([]string, len(stored))
+	for i, o := range stored {
+		data := jpegOfSize(t, 4000, "scan of "+o.ID)
+		d := &ccpor.Document{OrderID: o.ID, Kind: ccpor.DocSignedOrder, MediaType: "image/jpeg", Size: int64(len(data)),
+			SHA256: sha256Hex(data), Pages: 1}
+		if _, err := ts.db.CreateDocument(ctx, d, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		scans[i] = d.ID
+	}
 	if !ts.follower.Sync(ctx, 10e9) {
 		t.Fatal("index did not catch up")
 	}
@@ -125,7 +151,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "| action | who | %s |\n|---|---|---|---|---|---|\n", strings.Join(recordKinds, " | "))
-	for _, action := range []string{"search", "view", "view confidential", "create", "modify"} {
+	for _, action := range []string{"search", "view", "view confidential", "view scan", "upload scan", "create", "modify"} {
 		for pi, p := range principals {
 			var row [4]string
 			for i, kind := range recordKinds {
@@ -152,6 +178,17 @@ func TestAccessMatrix(t *testing.T) {
 							got = yesNo(strings.Contains(string(b), secret))
 						}
 					}
+				case "view scan":
+					status, _ := send(p.name, "GET", "/api/v1/documents/"+scans[i], nil)
+					got = fmt.Sprint(status)
+				case "upload scan":
+					ts.tokens["matrix"] = tokens[p.name]
+					role := ccpor.Role("matrix")
+					if p.name == "anonymous" {
+						role = ""
+					}
+					resp, _ := ts.upload(role, o.ID, "scan.jpg", "image/jpeg", jpegOfSize(t, 4000, p.name+" "+o.ID), nil)
+					got = fmt.Sprint(resp.StatusCode)
 				case "create":
 					n := kindOrder(kind, i)
 					n.CaseNumber = fmt.Sprintf("26FL%03d%03d", i, pi)
@@ -258,4 +295,9 @@ func TestConfidentialNeverLeaks(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), sealed.ID) {
 		t.Errorf("the issuing county's judge does not see its sealed order: %d %s", resp.StatusCode, body)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

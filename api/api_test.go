@@ -16,6 +16,7 @@ import (
 	"github.com/ccpor/ccpor/api"
 	"github.com/ccpor/ccpor/index"
 	"github.com/ccpor/ccpor/store"
+	"github.com/ccpor/ccpor/store/scan"
 	"github.com/ccpor/ccpor/store/storetest"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -44,7 +45,8 @@ func mustServer(t *testing.T, opts ...func(*api.Server)) *testServer {
 	db := storetest.MustOpenDB(t)
 	db.Now = func() time.Time { return now }
 	s := api.NewServer(slog.New(slog.NewTextHandler(testLog{t}, nil)))
-	s.Orders, s.Users, s.Audit, s.Keys, s.Ready = db, db, db, db, db.Ping
+	s.Orders, s.Documents, s.Users, s.Audit, s.Keys, s.Ready = db, db, db, db, db, db.Ping
+	s.Scan = scan.FindTools()
 	s.Now = db.Now
 	ix, err := index.Open(t.TempDir())
 	if err != nil {

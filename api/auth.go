@@ -46,6 +46,10 @@ var policies = map[string]Policy{
 	"POST /api/v1/orders/:id/terminate":        court,
 	"POST /api/v1/orders/:id/service":          {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleOfficer, ccpor.RoleAdmin}},
 	"POST /api/v1/search":                      everyone,
+	"POST /api/v1/search/text":                 {Roles: []ccpor.Role{ccpor.RoleJudge, ccpor.RoleClerk}},
+	"POST /api/v1/orders/:id/documents":        {Roles: []ccpor.Role{ccpor.RoleClerk}},
+	"GET /api/v1/documents/:id":                everyone,
+	"GET /api/v1/documents/:id/pages/:page":    everyone,
 	"POST /api/v1/checks/duplicates":           {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleJudge, ccpor.RoleAdmin}},
 	"POST /api/v1/checks/conflicts":            {Roles: []ccpor.Role{ccpor.RoleJudge, ccpor.RoleAdmin}},
 

@@ -46,6 +46,11 @@ func (s *Server) wrap(h func(*gin.Context) error) gin.HandlerFunc {
 }
 
 func (s *Server) writeError(c *gin.Context, err error) {
+	var ref *refusal
+	if errors.As(err, &ref) {
+		s.writeProblem(c, ref.status, ref.code, ref.message, nil)
+		return
+	}
 	var dup *likelyDuplicate
 	if errors.As(err, &dup) {
 		c.Header("Content-Type", "application/problem+json")

@@ -182,11 +182,43 @@ func (s *Server) handleOrderView(c *gin.Context) error {
 	if err := showOrder(ctx, o); err != nil {
 		return err
 	}
+	docs, err := s.orderDocuments(ctx, o)
+	if err != nil {
+		return err
+	}
 	if err := s.Audit.Audit(ctx, "order.view", o.ID, nil); err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, o)
+	c.JSON(http.StatusOK, orderView{Order: o, Documents: docs})
 	return nil
+}
+
+// orderView is an order with its documents.
+type orderView struct {
+	*ccpor.Order
+	Documents []documentView `json:"documents"`
+}
+
+// orderDocuments lists o's documents as the acting user may see them. The
+// access is decided on the order as stored, before redaction.
+func (s *Server) orderDocuments(ctx context.Context, o *ccpor.Order) ([]documentView, error) {
+	views := []documentView{}
+	if s.Documents == nil {
+		return views, nil
+	}
+	docs, err := s.Documents.FindDocuments(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	access, err := s.Orders.FindOrderAccess(ctx, []string{o.ID})
+	if err != nil {
+		return nil, err
+	}
+	u := ccpor.UserFromContext(ctx)
+	for _, d := range docs {
+		views = append(views, s.viewDocument(u, access[o.ID], d))
+	}
+	return views, nil
 }
 
 // readOrder reads the order in the request body, strictly, and prepares

@@ -20,6 +20,7 @@ const (
 
 func (s *Server) registerSearchRoutes(r *gin.RouterGroup) {
 	r.POST("/search", s.wrap(s.handleSearch))
+	r.POST("/search/text", s.wrap(s.handleTextSearch))
 	r.POST("/checks/duplicates", s.wrap(s.handleCheckDuplicates))
 }
 

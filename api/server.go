@@ -15,6 +15,7 @@ import (
 	"github.com/ccpor/ccpor/index"
 	"github.com/ccpor/ccpor/matching"
 	"github.com/ccpor/ccpor/store"
+	"github.com/ccpor/ccpor/store/scan"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -40,9 +41,10 @@ type Auditor interface {
 // Server serves the API. Its services are fields so that wiring stays
 // explicit (cmd/ccpor) and tests can run it on a real database.
 type Server struct {
-	Orders ccpor.OrderService
-	Users  ccpor.UserService
-	Audit  Auditor
+	Orders    ccpor.OrderService
+	Documents ccpor.DocumentService
+	Users     ccpor.UserService
+	Audit     Auditor
 	// Keys makes POSTs with an Idempotency-Key safe to retry.
 	Keys IdempotencyStore
 	// Limits are the request rates allowed per user (DefaultRateLimits
@@ -51,6 +53,11 @@ type Server struct {
 	// Ready reports whether the server can answer: database reachable
 	// (and, later, the index caught up).
 	Ready func(ctx context.Context) error
+	// Scan checks, renders and reads uploaded documents with the programs
+	// found on this machine; MaxDocumentBytes caps an upload
+	// (DefaultMaxDocumentBytes when zero).
+	Scan             scan.Tools
+	MaxDocumentBytes int64
 	// Index and Follower serve searches; Match scores their candidates.
 	Index    *index.Index
 	Follower *index.Follower
@@ -116,6 +123,7 @@ func (s *Server) engine() *gin.Engine {
 	s.registerSearchRoutes(v1)
 	s.registerCheckRoutes(v1)
 	s.registerLifecycleRoutes(v1)
+	s.registerDocumentRoutes(v1)
 	s.registerAuditRoutes(v1)
 	s.registerSessionRoutes(v1)
 	s.registerUserRoutes(v1)

@@ -62,6 +62,7 @@ type document struct {
 	County    string   `json:"county"`
 	Type      string   `json:"type"`
 	Persons   string   `json:"persons"`
+	Text      string   `json:"text,omitempty"`
 }
 
 // persons lists everyone in an order.
@@ -80,7 +81,7 @@ func slim(p ccpor.Person) ccpor.Person {
 }
 
 func newDocument(o *ccpor.Order) (*document, error) {
-	d := &document{County: o.County, Type: string(o.Type)}
+	d := &document{County: o.County, Type: string(o.Type), Text: o.ScanText}
 	sd := storedDoc{IssuedOn: o.IssuedOn}
 	if !o.Permanent {
 		sd.ExpiresAt = o.ExpiresAt

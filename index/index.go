@@ -22,10 +22,13 @@ import (
 // the position is stored in the index itself and moves with each batch.
 var seqKey = []byte("ccpor.outbox.seq")
 
+// layoutKey holds the Layout an index generation was created with.
+var layoutKey = []byte("ccpor.layout")
+
 // Layout names what a rebuild puts in the index: the fields and terms of
 // a document and how segments are merged. Change it with them, so that a
 // kept benchmark index is rebuilt rather than measured in an old layout.
-const Layout = "2026-11-26: one segment, people stored in binary"
+const Layout = "2026-12-01: machine-read text of scans"
 
 // currentLink names the generation in use inside the index directory. A
 // rebuild writes a new generation beside it and replaces the link with a
@@ -112,6 +115,20 @@ func OpenFresh(dir string) (*Index, error) {
 		return nil, err
 	}
 	return Open(dir)
+}
+
+// Outdated reports whether the index was built in another Layout than
+// this program writes (its fields or analysers changed): it must be
+// rebuilt, or searches would miss what only the new layout indexes.
+func (ix *Index) Outdated() bool {
+	ix.mu.RLock()
+	bi := ix.bi
+	ix.mu.RUnlock()
+	if bi == nil {
+		return false
+	}
+	v, err := bi.GetInternal(layoutKey)
+	return err != nil || string(v) != Layout
 }
 
 // Close closes the index.
@@ -246,6 +263,10 @@ func newGeneration(dir string, seq int64) (string, error) {
 		return "", fmt.Errorf("create index: %w", err)
 	}
 	if err := bi.SetInternal(seqKey, []byte(strconv.FormatInt(seq, 10))); err != nil {
+		bi.Close()
+		return "", err
+	}
+	if err := bi.SetInternal(layoutKey, []byte(Layout)); err != nil {
 		bi.Close()
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
@@ -59,6 +60,7 @@ const (
 	fieldCounty      = "county"       // keyword
 	fieldType        = "type"         // keyword
 	fieldPersons     = "persons"      // stored only: the people, for re-scoring
+	fieldText        = "text"         // machine-read words of the order's scans, English-stemmed
 )
 
 func newMapping() mapping.IndexMapping {
@@ -83,6 +85,12 @@ func newMapping() mapping.IndexMapping {
 	names.Analyzer = phoneticAnalyzer
 	names.Store, names.IncludeInAll, names.IncludeTermVectors, names.DocValues = false, false, false, false
 	doc.AddFieldMappingsAt(fieldNames, names)
+	// The words of a scan are searched as words: "firearms" finds
+	// "firearm", and "the" finds nothing.
+	text := bleve.NewTextFieldMapping()
+	text.Analyzer = en.AnalyzerName
+	text.Store, text.IncludeInAll, text.IncludeTermVectors, text.DocValues = false, false, false, false
+	doc.AddFieldMappingsAt(fieldText, text)
 	// Birth years are keywords, not numbers, and an order's dates are not
 	// indexed at all: Bleve writes a numeric or date value as a dozen
 	// prefix terms, which made up most of an order's terms. A year range

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
 	"time"
@@ -10,6 +15,7 @@ import (
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/fixtures"
 	"github.com/ccpor/ccpor/store"
+	"github.com/jackc/pgx/v5"
 )
 
 // SeedCommand adds synthetic demo orders. The generator is deterministic
@@ -70,4 +76,54 @@ func seed(ctx context.Context, db *store.DB, seedValue int64, n int, progress fu
 		}
 	}
 	return inserted, nil
+}
+
+// seedScans gives up to n demo orders without documents a generated scan
+// of the signed order (fixtures.OrderScan: the order's data on a form, a
+// handwritten special condition), as a PDF when this machine can check
+// PDFs and a PNG otherwise, so that the viewer and OCR have something real
+// to show. It returns how many it added.
+func seedScans(ctx context.Context, db *store.DB, n int, pdf bool) (int, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT o.id::text FROM orders o
+		WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.order_id = o.id)
+		ORDER BY o.created_at, o.id LIMIT $1`, n)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, err
+	}
+	orders, err := db.FindOrdersByIDs(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	added := 0
+	for i, o := range orders {
+		if ctx.Err() != nil {
+			return added, ctx.Err()
+		}
+		page := fixtures.OrderScan(o, fixtures.ScanOptions{Seed: int64(i)})
+		var buf bytes.Buffer
+		d := &ccpor.Document{OrderID: o.ID, Kind: ccpor.DocSignedOrder, Pages: 1,
+			Width: page.Bounds().Dx(), Height: page.Bounds().Dy()}
+		if pdf {
+			d.MediaType, d.Filename, d.Width, d.Height = "application/pdf", "signed-order.pdf", 0, 0
+			err = fixtures.WriteScanPDF(&buf, []*image.Gray{page}, 200)
+		} else {
+			d.MediaType, d.Filename = "image/png", "signed-order.png"
+			err = png.Encode(&buf, page)
+		}
+		if err != nil {
+			return added, err
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		d.Size, d.SHA256 = int64(buf.Len()), hex.EncodeToString(sum[:])
+		if _, err := db.CreateDocument(ctx, d, &buf); err != nil {
+			return added, err
+		}
+		added++
+	}
+	return added, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ccpor/ccpor/api"
 	"github.com/ccpor/ccpor/index"
 	"github.com/ccpor/ccpor/store"
+	"github.com/ccpor/ccpor/store/scan"
 )
 
 // ServeCommand runs the API server until interrupted.
@@ -27,6 +28,9 @@ type ServeCommand struct {
 	demo           int
 	limits         api.RateLimits
 	secureCookies  bool
+	maxDocumentMB  int
+	demoScans      int
+	ocr            bool
 	// Listening, when set, receives the bound address once the server
 	// accepts connections (tests listen on :0).
 	Listening chan<- string
@@ -40,6 +44,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.demo, "demo", 0, "when the registry is empty, seed N synthetic demo orders and print a demo token")
 	fs.StringVar(&c.indexDir, "index-dir", ".data/index", "directory of the search index (derived data: delete it and it rebuilds)")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark the session cookie Secure on plain HTTP too: set behind a proxy that terminates TLS")
+	fs.IntVar(&c.demoScans, "demo-scans", 200, "with --demo, how many demo orders get a generated scan")
+	fs.IntVar(&c.maxDocumentMB, "max-document-mb", api.DefaultMaxDocumentBytes>>20, "largest scanned document accepted, in MB")
+	fs.BoolVar(&c.ocr, "ocr", true, "read the words on uploaded scans with tesseract, when installed (false: leave them to other nodes)")
 	c.limits = api.DefaultRateLimits
 	for _, f := range []struct {
 		name, what string
@@ -101,8 +108,32 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		follower.Run(ctx)
 	}()
 
+	tools := scan.FindTools()
+	if c.ocr && tools.OCR() {
+		w := &ocrWorker{db: db, tools: tools, log: log, nudge: follower.Nudge}
+		go w.run(ctx)
+	} else {
+		log.Info("OCR off on this node: scans wait for a node that reads them", "tesseract_installed", tools.OCR())
+	}
+	if !tools.PDF() {
+		log.Warn("poppler-utils not installed: PDF uploads are refused and PDF pages cannot be shown")
+	}
+
+	if c.demo > 0 && c.demoScans > 0 {
+		go func() {
+			start := time.Now()
+			n, err := seedScans(ctx, db, c.demoScans, tools.PDF())
+			if err != nil && ctx.Err() == nil {
+				log.Error("demo scans", "err", err)
+			} else if n > 0 {
+				log.Info("demo scans added", "documents", n, "seconds", time.Since(start).Seconds())
+			}
+		}()
+	}
+
 	srv := api.NewServer(log)
-	srv.Orders, srv.Users, srv.Audit, srv.Keys = db, db, db, db
+	srv.Orders, srv.Documents, srv.Users, srv.Audit, srv.Keys = db, db, db, db, db
+	srv.Scan, srv.MaxDocumentBytes = tools, int64(c.maxDocumentMB)<<20
 	srv.Ready = db.Ping
 	srv.Index, srv.Follower = ix, follower
 	srv.Limits = c.limits
@@ -146,6 +177,12 @@ func (c *ServeCommand) openIndex(ctx context.Context, db *store.DB, log *slog.Lo
 		ix, err = index.OpenFresh(c.indexDir)
 		return ix, true, err
 	}
+	if ix.Outdated() {
+		log.Info("search index was built by another version; rebuilding it", "dir", c.indexDir)
+		ix.Close()
+		ix, err = index.OpenFresh(c.indexDir)
+		return ix, true, err
+	}
 	if n, _ := ix.Count(); n == 0 && ix.Seq() == 0 {
 		if head, err := db.ChangesHead(ctx); err == nil && head > 0 {
 			log.Info("search index is empty; building it", "dir", c.indexDir)
@@ -168,12 +205,18 @@ func (c *ServeCommand) seedDemo(ctx context.Context, db *store.DB, log *slog.Log
 			return err
 		}
 	}
-	token, err := db.CreateUser(ctx, &ccpor.User{Name: "Demo Clerk", Role: ccpor.RoleClerk})
+	var id, county string
+	if err := db.Pool.QueryRow(ctx, `SELECT id::text, county FROM orders ORDER BY created_at, id LIMIT 1`).Scan(&id, &county); err != nil {
+		return err
+	}
+	// The clerk belongs to the first order's county, so that the upload
+	// example below is allowed.
+	token, err := db.CreateUser(ctx, &ccpor.User{Name: "Demo Clerk", Role: ccpor.RoleClerk, County: county})
 	if err != nil {
 		return err
 	}
-	var id string
-	if err := db.Pool.QueryRow(ctx, `SELECT id::text FROM orders ORDER BY created_at, id LIMIT 1`).Scan(&id); err != nil {
+	judge, err := db.CreateUser(ctx, &ccpor.User{Name: "Demo Judge", Role: ccpor.RoleJudge, County: county})
+	if err != nil {
 		return err
 	}
 	host := c.addr
@@ -181,13 +224,15 @@ func (c *ServeCommand) seedDemo(ctx context.Context, db *store.DB, log *slog.Log
 		host = "localhost" + host
 	}
 	fmt.Fprintf(c.Stdout, `
-ccpor demo: %d orders in the registry.
-A demo clerk token (make more with: bin/ccpor user add --name NAME --role judge):
+ccpor demo: %d orders in the registry; the first %d get a generated scan, read by OCR in the background.
+Demo tokens, a clerk and a judge of %s County (make more with: bin/ccpor user add --name NAME --role judge):
 
-  export TOKEN=%s
+  export TOKEN=%s JUDGE=%s
   curl -s -H "Authorization: Bearer $TOKEN" http://%s/api/v1/orders/%s
   curl -s -H "Authorization: Bearer $TOKEN" http://%s/api/v1/search -d '{"last": "garc", "first": "m"}'
+  curl -s -H "Authorization: Bearer $TOKEN" http://%s/api/v1/orders/%s/documents -F file=@scan.pdf
+  curl -s -H "Authorization: Bearer $JUDGE" http://%s/api/v1/search/text -d '{"text": "firearms"}'
 
-`, max(count, c.demo), token, host, id, host)
+`, max(count, c.demo), c.demoScans, county, token, judge, host, id, host, host, id, host)
 	return nil
 }
