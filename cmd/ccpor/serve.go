@@ -44,7 +44,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.demo, "demo", 0, "when the registry is empty, seed N synthetic demo orders and print a demo token")
 	fs.StringVar(&c.indexDir, "index-dir", ".data/index", "directory of the search index (derived data: delete it and it rebuilds)")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark the session cookie Secure on plain HTTP too: set behind a proxy that terminates TLS")
-	fs.IntVar(&c.demoScans, "demo-scans", 200, "with --demo, how many demo orders get a generated scan")
+	fs.IntVar(&c.demoScans, "demo-scans", 100, "with --demo, how many demo orders get a generated scan")
 	fs.IntVar(&c.maxDocumentMB, "max-document-mb", api.DefaultMaxDocumentBytes>>20, "largest scanned document accepted, in MB")
 	fs.BoolVar(&c.ocr, "ocr", true, "read the words on uploaded scans with tesseract, when installed (false: leave them to other nodes)")
 	c.limits = api.DefaultRateLimits
