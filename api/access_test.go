@@ -92,6 +92,12 @@ var accessMatrix = map[string]map[string][4]string{
 		"other clerk": {"403", "404", "403", "404"}, "officer": {"403", "403", "403", "403"}, "tribal": {"403", "403", "403", "403"},
 		"admin": {"403", "403", "403", "403"}, "anonymous": {"401", "401", "401", "401"},
 	},
+	// The audit trail of the order: who read or changed it.
+	"audit read": {
+		"judge": {"403", "403", "403", "403"}, "clerk": {"403", "403", "403", "403"}, "juvenile clerk": {"403", "403", "403", "403"},
+		"other clerk": {"403", "403", "403", "403"}, "officer": {"403", "403", "403", "403"}, "tribal": {"403", "403", "403", "403"},
+		"admin": {"200", "200", "200", "200"}, "anonymous": {"401", "401", "401", "401"},
+	},
 	"modify": {
 		"judge": {"403", "403", "403", "403"}, "clerk": {"200", "404", "200", "200"}, "juvenile clerk": {"200", "200", "200", "200"},
 		"other clerk": {"403", "404", "403", "404"}, "officer": {"403", "403", "403", "403"}, "tribal": {"403", "403", "403", "403"},
@@ -151,7 +157,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "| action | who | %s |\n|---|---|---|---|---|---|\n", strings.Join(recordKinds, " | "))
-	for _, action := range []string{"search", "view", "view confidential", "view scan", "upload scan", "create", "modify"} {
+	for _, action := range []string{"search", "view", "view confidential", "view scan", "upload scan", "create", "modify", "audit read"} {
 		for pi, p := range principals {
 			var row [4]string
 			for i, kind := range recordKinds {
@@ -189,6 +195,12 @@ func TestAccessMatrix(t *testing.T) {
 					}
 					resp, _ := ts.upload(role, o.ID, "scan.jpg", "image/jpeg", jpegOfSize(t, 4000, p.name+" "+o.ID), nil)
 					got = fmt.Sprint(resp.StatusCode)
+				case "audit read":
+					status, b := send(p.name, "GET", "/api/v1/audit?order_id="+o.ID, nil)
+					got = fmt.Sprint(status)
+					if status == http.StatusOK && !strings.Contains(string(b), o.ID) {
+						t.Errorf("the audit trail of order %s does not name it: %s", o.ID, b)
+					}
 				case "create":
 					n := kindOrder(kind, i)
 					n.CaseNumber = fmt.Sprintf("26FL%03d%03d", i, pi)

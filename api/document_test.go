@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -322,6 +323,9 @@ func TestDocumentRefusals(t *testing.T) {
 		{"LiesAboutType", "order.png", "image/png", jpg, http.StatusUnsupportedMediaType, "type_mismatch"},
 		{"EnormousTIFF", "order.tif", "image/tiff", hugeTIFF, http.StatusUnprocessableEntity, "too_many_pixels"},
 		{"PDFWithJavaScript", "order.pdf", "application/pdf", []byte("%PDF-1.4\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"), http.StatusUnprocessableEntity, "pdf_javascript"},
+		{"PDFWithEmbeddedFile", "order.pdf", "application/pdf", []byte("%PDF-1.7\n1 0 obj << /Type /Catalog /Names << /EmbeddedFiles 2 0 R >> >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"), http.StatusUnprocessableEntity, "pdf_embedded_file"},
+		{"EncryptedPDF", "order.pdf", "application/pdf", []byte("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R /Encrypt << /Filter /Standard /V 2 /R 3 >> >>\n%%EOF\n"), http.StatusUnprocessableEntity, "pdf_encrypted"},
+		{"EnormousPNG", "order.png", "image/png", enormousPNG(), http.StatusUnprocessableEntity, "too_many_pixels"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := ts.upload(ccpor.RoleClerk, id, tt.filename, tt.declared, tt.data, nil)
@@ -331,10 +335,12 @@ func TestDocumentRefusals(t *testing.T) {
 			}
 		})
 	}
-	t.Run("AtCap", func(t *testing.T) {
-		resp, body := ts.upload(ccpor.RoleClerk, id, "big.jpg", "image/jpeg", jpegOfSize(t, limit, "cap"), nil)
-		if resp.StatusCode != http.StatusCreated {
-			t.Errorf("a file of exactly the cap: %d %s", resp.StatusCode, body)
+	t.Run("AtAndUnderCap", func(t *testing.T) {
+		for _, size := range []int{limit, limit - 1} {
+			resp, body := ts.upload(ccpor.RoleClerk, id, "big.jpg", "image/jpeg", jpegOfSize(t, size, fmt.Sprint("cap", size)), nil)
+			if resp.StatusCode != http.StatusCreated {
+				t.Errorf("a file of %d bytes, the cap being %d: %d %s", size, limit, resp.StatusCode, body)
+			}
 		}
 	})
 	t.Run("BadForms", func(t *testing.T) {
@@ -350,8 +356,8 @@ func TestDocumentRefusals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(docs) != 1 {
-			t.Errorf("%d documents kept, want only the one at the cap", len(docs))
+		if len(docs) != 2 {
+			t.Errorf("%d documents kept, want only the two at and under the cap", len(docs))
 		}
 		tmp, _ := os.ReadDir(os.TempDir())
 		for _, e := range tmp {
@@ -452,4 +458,13 @@ func uploadHeapGrowth(t *testing.T, ts *testServer, orderID, filename, mediaType
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
 	}
 	return int64(peak.Load()) - int64(before.HeapInuse)
+}
+
+// enormousPNG is the start of a PNG claiming 100,000 × 100,000 pixels.
+func enormousPNG() []byte {
+	ihdr := []byte{'I', 'H', 'D', 'R', 0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 8, 0, 0, 0, 0}
+	out := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d")
+	out = append(out, ihdr...)
+	crc := crc32.ChecksumIEEE(ihdr)
+	return append(out, byte(crc>>24), byte(crc>>16), byte(crc>>8), byte(crc))
 }
