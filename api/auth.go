@@ -34,6 +34,17 @@ var policies = map[string]Policy{
 	"GET /metrics":      anyone,
 	"GET /openapi.yaml": anyone,
 
+	// The web interface (ui.go): the same roles as the API routes behind
+	// each page.
+	"GET /static/*filepath": anyone,
+	"GET /login":            anyone,
+	"POST /login":           anyone,
+	"POST /logout":          everyone,
+	"GET /":                 everyone,
+	"GET /search":           everyone,
+	"POST /search":          everyone,
+	"GET /orders/:id":       everyone,
+
 	"POST /api/v1/sessions":   anyone, // login
 	"DELETE /api/v1/sessions": everyone,
 	"GET /api/v1/me":          everyone,

@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/api"
@@ -20,6 +23,16 @@ var publicRoutes = []string{
 	"GET /metrics",
 	"GET /openapi.yaml",
 	"POST /api/v1/sessions",
+	// The web interface's sign-in page and its assets.
+	"GET /login",
+	"POST /login",
+	"GET /static/*filepath",
+}
+
+// isPage reports whether a route belongs to the web interface, which
+// answers a request without a session with a redirect to sign in.
+func isPage(path string) bool {
+	return !strings.HasPrefix(path, "/api/") && !slices.Contains([]string{"/healthz", "/readyz", "/metrics", "/openapi.yaml"}, path)
 }
 
 // TestRoutePolicies walks every route the server serves and fails for one
@@ -56,6 +69,37 @@ func TestRoutePolicies(t *testing.T) {
 				t.Fatalf("%s is open to no role", route)
 			}
 			path := params.ReplaceAllString(r.Path, "1")
+			if isPage(r.Path) {
+				// A page sends whoever has no session to sign in, and
+				// refuses (403) a signed-in role its policy does not name.
+				req, _ := http.NewRequest(r.Method, ts.srv.URL+path, nil)
+				resp, err := noRedirect.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+					t.Errorf("without a session: %d to %q, want 303 to /login", resp.StatusCode, resp.Header.Get("Location"))
+				}
+				for _, role := range ccpor.Roles {
+					if slices.Contains(p.Roles, role) {
+						continue
+					}
+					cookie := ts.mustSession(role)
+					req, _ := http.NewRequest(r.Method, ts.srv.URL+path, strings.NewReader("csrf="+api.CSRFToken(cookie)))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.AddCookie(&http.Cookie{Name: "ccpor_session", Value: cookie})
+					resp, err := noRedirect.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusForbidden {
+						t.Errorf("a %s's session: %d, want 403", role, resp.StatusCode)
+					}
+				}
+				return
+			}
 			resp, body := ts.do("", r.Method, path, []byte(`{}`))
 			mustProblem(t, resp, body, http.StatusUnauthorized)
 			for _, role := range ccpor.Roles {
@@ -70,10 +114,30 @@ func TestRoutePolicies(t *testing.T) {
 	t.Run("TribalReadOnly", func(t *testing.T) {
 		for _, r := range routes {
 			p, _ := api.PolicyOf(r.Method, r.Path)
-			if r.Method != http.MethodGet && r.Path != "/api/v1/search" && r.Path != "/api/v1/sessions" &&
+			reads := []string{"/api/v1/search", "/api/v1/sessions", "/search", "/logout"}
+			if r.Method != http.MethodGet && !slices.Contains(reads, r.Path) &&
 				slices.Contains(p.Roles, ccpor.RoleTribal) {
 				t.Errorf("tribal courts read only, but may %s %s", r.Method, r.Path)
 			}
 		}
 	})
+}
+
+// noRedirect is a client that shows redirects rather than following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// mustSession signs in a new user of role with a password and returns the
+// session cookie's value.
+func (ts *testServer) mustSession(role ccpor.Role) string {
+	ts.t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("%s%d", role, time.Now().UnixNano())
+	if _, _, err := ts.db.AddUser(ctx, &ccpor.User{Name: name, Role: role, Username: name}, ccpor.NewUser{Password: "correct horse battery"}); err != nil {
+		ts.t.Fatal(err)
+	}
+	sess, err := ts.db.Login(ctx, name, "correct horse battery")
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return sess.Secret
 }

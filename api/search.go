@@ -90,43 +90,67 @@ func (s *Server) handleSearch(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	res, err := s.search(c.Request.Context(), req, q, today)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{
+		"hits":      res.hits,
+		"total":     res.Total,
+		"page":      res.Page,
+		"per_page":  res.PerPage,
+		"truncated": res.Truncated,
+		"searched":  searched(today, req.Status),
+	})
+	return nil
+}
+
+// searchResult is one page of an officer search.
+type searchResult struct {
+	hits        []Candidate
+	Total, Page int
+	PerPage     int
+	Truncated   bool
+	Status      string
+	AsOf        ccpor.Date
+}
+
+// search runs an officer search for the API and the web page alike: the
+// index's candidates ranked, those the user may not see dropped, one page
+// of them summarised, and what was returned audited.
+func (s *Server) search(ctx context.Context, req searchRequest, q index.Query, today ccpor.Date) (*searchResult, error) {
 	page, perPage := max(req.Page, 1), req.PerPage
 	if perPage <= 0 {
 		perPage = defaultPerPage
 	}
 	perPage = min(perPage, maxPerPage)
-
-	ctx := c.Request.Context()
 	if err := s.searchReady(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	hits, err := s.Index.Search(ctx, q, today)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	matches, err := s.visibleMatches(ctx, index.Rank(q, hits, s.Index.Calibrate(s.Match)))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	total := len(matches)
 	from := min((page-1)*perPage, total)
 	to := min(from+perPage, total)
 	cands, err := s.candidates(ctx, matches[from:to])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.auditReturned(ctx, "search", candidateIDs(cands), req); err != nil {
-		return err
+		return nil, err
 	}
-	c.JSON(http.StatusOK, gin.H{
-		"hits":      cands,
-		"total":     total,
-		"page":      page,
-		"per_page":  perPage,
-		"truncated": len(hits) >= index.SearchCap,
-		"searched":  searched(today, req.Status),
-	})
-	return nil
+	status := req.Status
+	if status == "" {
+		status = "active"
+	}
+	return &searchResult{hits: cands, Total: total, Page: page, PerPage: perPage,
+		Truncated: len(hits) >= index.SearchCap, Status: status, AsOf: today}, nil
 }
 
 func (s *Server) handleCheckDuplicates(c *gin.Context) error {

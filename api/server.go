@@ -127,6 +127,7 @@ func (s *Server) engine() *gin.Engine {
 	s.registerAuditRoutes(v1)
 	s.registerSessionRoutes(v1)
 	s.registerUserRoutes(v1)
+	s.registerUIRoutes(r)
 	return r
 }
 

@@ -156,4 +156,3 @@ func TestDocument(t *testing.T) {
 		}
 	})
 }
-

@@ -106,7 +106,9 @@ func seedScans(ctx context.Context, db *store.DB, n int, pdf bool) (int, error) 
 		}
 		page := fixtures.OrderScan(o, fixtures.ScanOptions{Seed: int64(i)})
 		var buf bytes.Buffer
-		d := &ccpor.Document{OrderID: o.ID, Kind: ccpor.DocSignedOrder, Pages: 1,
+		// The generated form never prints a confidential minor's name nor
+		// anyone's address: it is a redacted copy by construction.
+		d := &ccpor.Document{OrderID: o.ID, Kind: ccpor.DocSignedOrder, Pages: 1, Redacted: true,
 			Width: page.Bounds().Dx(), Height: page.Bounds().Dy()}
 		if pdf {
 			d.MediaType, d.Filename, d.Width, d.Height = "application/pdf", "signed-order.pdf", 0, 0

@@ -1,0 +1,220 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/fixtures"
+)
+
+// browser is a cookie-keeping HTTP client that does not follow redirects,
+// so a test sees each answer as a browser gets it.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) get(path string) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.base + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func (b *browser) post(path string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.PostForm(b.base+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+var hiddenField = regexp.MustCompile(`name="(token|csrf)" value="([^"]*)"`)
+
+// formField returns the value of a hidden form field on a page.
+func formField(page, name string) string {
+	for _, m := range hiddenField.FindAllStringSubmatch(page, -1) {
+		if m[1] == name {
+			return m[2]
+		}
+	}
+	return ""
+}
+
+// signIn signs the browser in through the sign-in form.
+func (b *browser) signIn(username, password string) (*http.Response, string) {
+	b.t.Helper()
+	_, page := b.get("/login")
+	return b.post("/login", url.Values{"token": {formField(page, "token")}, "username": {username}, "password": {password}, "next": {"/search"}})
+}
+
+// mustScannedOrder stores an order of Alameda County with a generated
+// scan and returns it.
+func mustScannedOrder(t *testing.T, ts *testServer) *ccpor.Order {
+	t.Helper()
+	ctx := ccpor.NewContextWithUser(context.Background(), &ccpor.User{Name: "loader", Role: ccpor.RoleAdmin})
+	o, err := ccpor.ParseOrder([]byte(validOrder))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.IssuedOn = ccpor.DateOf(now).AddDays(-30)
+	if err := o.Prepare(now); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.db.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, fixtures.OrderScan(o, fixtures.ScanOptions{DPI: 100})); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	d := &ccpor.Document{OrderID: o.ID, Kind: ccpor.DocSignedOrder, MediaType: "image/png", Pages: 1, Redacted: true,
+		Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])}
+	if _, err := ts.db.CreateDocument(ctx, d, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !ts.follower.Sync(ctx, 10*time.Second) {
+		t.Fatal("index did not catch up")
+	}
+	return o
+}
+
+func TestUI(t *testing.T) {
+	ts := mustServer(t)
+	o := mustScannedOrder(t, ts)
+	ctx := context.Background()
+	if _, _, err := ts.db.AddUser(ctx, &ccpor.User{Name: "Dana Reyes", Role: ccpor.RoleOfficer, Username: "dreyes",
+		Organisation: "Hayward Police Department"}, ccpor.NewUser{Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, ts.srv.URL)
+
+	t.Run("SignInFirst", func(t *testing.T) {
+		resp, _ := b.get("/orders/" + o.ID)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Forders%2F"+o.ID {
+			t.Errorf("without a session: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	t.Run("WrongPassword", func(t *testing.T) {
+		resp, page := b.signIn("dreyes", "not the password")
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "The username or password is not right.") {
+			t.Errorf("wrong password: %d\n%s", resp.StatusCode, page)
+		}
+	})
+	t.Run("ForgedSignIn", func(t *testing.T) {
+		// A form posted from another site has no sign-in cookie.
+		other := newBrowser(t, ts.srv.URL)
+		resp, _ := other.post("/login", url.Values{"token": {"guess"}, "username": {"dreyes"}, "password": {"correct horse battery"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("sign-in without the form's cookie: %d, want 403", resp.StatusCode)
+		}
+	})
+	t.Run("SignIn", func(t *testing.T) {
+		resp, _ := b.signIn("dreyes", "correct horse battery")
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/search" {
+			t.Fatalf("sign-in: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp, page := b.get("/search")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Dana Reyes") || !strings.Contains(page, "Hayward Police Department") ||
+			!strings.Contains(page, `class="role role-officer"`) {
+			t.Errorf("the search page does not show who is signed in: %d", resp.StatusCode)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+			t.Errorf("page CSP %q", csp)
+		}
+	})
+	t.Run("Search", func(t *testing.T) {
+		_, form := b.get("/search")
+		resp, page := b.post("/search", url.Values{"csrf": {formField(form, "csrf")}, "last": {"garc"}, "first": {"rob"}, "status": {"active"}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("search: %d\n%s", resp.StatusCode, page)
+		}
+		for _, want := range []string{"1 order found", "ACTIVE", "SERVED", "FIREARMS PROHIBITED", "Roberto García López",
+			"No contact", "Stay 100 yards away", "/orders/" + o.ID, "/api/v1/documents/", "Case 25FL001234", "expires in"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the hit card lacks %q", want)
+			}
+		}
+		// Names and birth dates stay out of URLs.
+		if strings.Contains(resp.Request.URL.String(), "garc") {
+			t.Errorf("the search is in the URL: %s", resp.Request.URL)
+		}
+	})
+	t.Run("BadSearch", func(t *testing.T) {
+		_, form := b.get("/search")
+		resp, page := b.post("/search", url.Values{"csrf": {formField(form, "csrf")}, "last": {"g"}, "birth_year": {"nineteen"}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, "birth year") {
+			t.Errorf("a bad search: %d\n%s", resp.StatusCode, page)
+		}
+	})
+	t.Run("FormWithoutToken", func(t *testing.T) {
+		resp, page := b.post("/search", url.Values{"last": {"garcia"}})
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "This form has expired") {
+			t.Errorf("a search without the form token: %d", resp.StatusCode)
+		}
+	})
+	t.Run("OrderView", func(t *testing.T) {
+		resp, page := b.get("/orders/" + o.ID)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("order view: %d", resp.StatusCode)
+		}
+		for _, want := range []string{"DV-130", "Roberto García López", "Ana García", "Scanned documents", "Page 1 of the scanned signed order",
+			"History", "served in court"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the order page lacks %q", want)
+			}
+		}
+		// An officer never sees a protected person's address.
+		if strings.Contains(page, "Hidden Creek") {
+			t.Error("the order page shows a protected address to an officer")
+		}
+		resp, _ = b.get("/orders/00000000-0000-4000-8000-000000000000")
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("a missing order: %d", resp.StatusCode)
+		}
+	})
+	t.Run("SignOut", func(t *testing.T) {
+		_, form := b.get("/search")
+		resp, _ := b.post("/logout", url.Values{"csrf": {formField(form, "csrf")}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-out: %d", resp.StatusCode)
+		}
+		if resp, _ := b.get("/search"); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("after sign-out /search answered %d, want a redirect to sign in", resp.StatusCode)
+		}
+	})
+	t.Run("NextStaysOnSite", func(t *testing.T) {
+		c := newBrowser(t, ts.srv.URL)
+		_, page := c.get("/login?next=//evil.example/x")
+		if strings.Contains(page, "evil.example") {
+			t.Error("the sign-in form carries an off-site next")
+		}
+	})
+}
