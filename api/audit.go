@@ -81,6 +81,7 @@ var routeActions = map[string]string{
 	"POST /api/v1/search":                      "search",
 	"POST /search":                             "search",
 	"GET /orders/:id":                          "order.view",
+	"POST /orders/:id/service":                 "order.service",
 	"POST /login":                              "session.login",
 	"POST /logout":                             "session.logout",
 	"POST /api/v1/search/text":                 "search.text",

@@ -36,14 +36,15 @@ var policies = map[string]Policy{
 
 	// The web interface (ui.go): the same roles as the API routes behind
 	// each page.
-	"GET /static/*filepath": anyone,
-	"GET /login":            anyone,
-	"POST /login":           anyone,
-	"POST /logout":          everyone,
-	"GET /":                 everyone,
-	"GET /search":           everyone,
-	"POST /search":          everyone,
-	"GET /orders/:id":       everyone,
+	"GET /static/*filepath":    anyone,
+	"GET /login":               anyone,
+	"POST /login":              anyone,
+	"POST /logout":             everyone,
+	"GET /":                    everyone,
+	"GET /search":              everyone,
+	"POST /search":             everyone,
+	"GET /orders/:id":          everyone,
+	"POST /orders/:id/service": {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleOfficer, ccpor.RoleAdmin}},
 
 	"POST /api/v1/sessions":   anyone, // login
 	"DELETE /api/v1/sessions": everyone,

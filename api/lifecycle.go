@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -276,6 +277,17 @@ func (s *Server) handleOrderService(c *gin.Context) error {
 	if err := decodeStrict(c, &req); err != nil {
 		return err
 	}
+	saved, err := s.recordService(c, req)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, saved)
+	return nil
+}
+
+// recordService checks a service record and stores it as the order's
+// next version, for the API and the order page alike.
+func (s *Server) recordService(c *gin.Context, req serviceRequest) (*ccpor.Order, error) {
 	sv := ccpor.Service{Status: req.Status, ServedAt: req.ServedAt, ServedBy: strings.TrimSpace(req.ServedBy),
 		Agency: strings.TrimSpace(req.Agency), Location: strings.TrimSpace(req.Location), Notes: strings.TrimSpace(req.Notes)}
 	var v problems
@@ -310,7 +322,7 @@ func (s *Server) handleOrderService(c *gin.Context) error {
 		v.add("served_at", "service time %s is in the future", sv.ServedAt.Format(time.RFC3339))
 	}
 	if err := v.err("The service record is not valid."); err != nil {
-		return err
+		return nil, err
 	}
 	reason := strings.ReplaceAll(string(sv.Status), "_", " ")
 	if sv.ServedBy != "" {
@@ -323,7 +335,7 @@ func (s *Server) handleOrderService(c *gin.Context) error {
 		}
 		cur, err := s.orderForChange(c, version)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		next := *cur
 		next.History = nil
@@ -333,7 +345,7 @@ func (s *Server) handleOrderService(c *gin.Context) error {
 		if err := next.Prepare(s.Now()); err != nil {
 			p := asProblems(err)
 			if p == nil {
-				return err
+				return nil, err
 			}
 			for _, fp := range p.Problems {
 				if f, ok := strings.CutPrefix(fp.Field, "service."); ok {
@@ -341,12 +353,12 @@ func (s *Server) handleOrderService(c *gin.Context) error {
 				}
 			}
 			if err := v.err("The service record is not valid."); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		err = s.saveChange(c, &next, "service", reason, nil)
+		saved, err := s.commitChange(c.Request.Context(), &next, "service", reason, nil)
 		if req.Version != nil || ccpor.ErrorCode(err) != ccpor.EConflict || try == serviceRetries-1 {
-			return err
+			return saved, err
 		}
 	}
 }
@@ -399,16 +411,26 @@ func (s *Server) orderForChange(c *gin.Context, version int) (*ccpor.Order, erro
 // saveChange stores o as the next version, audits it, and answers with the
 // order as stored, its history and the warnings of its preparation.
 func (s *Server) saveChange(c *gin.Context, o *ccpor.Order, action, reason string, warnings []string) error {
-	ctx := c.Request.Context()
-	if err := s.Orders.UpdateOrder(ctx, o, action, reason); err != nil {
+	saved, err := s.commitChange(c.Request.Context(), o, action, reason, warnings)
+	if err != nil {
 		return err
 	}
+	c.JSON(http.StatusOK, saved)
+	return nil
+}
+
+// commitChange stores o as the next version, audits it, waits for the
+// index, and returns the order as stored, redacted for the user.
+func (s *Server) commitChange(ctx context.Context, o *ccpor.Order, action, reason string, warnings []string) (*ccpor.Order, error) {
+	if err := s.Orders.UpdateOrder(ctx, o, action, reason); err != nil {
+		return nil, err
+	}
 	if err := s.Audit.Audit(ctx, "order."+action, o.ID, gin.H{"version": o.Version}); err != nil {
-		return err
+		return nil, err
 	}
 	saved, err := s.Orders.FindOrderVersion(ctx, o.ID, o.Version)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	saved.Warnings = warnings
 	ccpor.UserFromContext(ctx).Redact(saved)
@@ -417,8 +439,7 @@ func (s *Server) saveChange(c *gin.Context, o *ccpor.Order, action, reason strin
 	if s.Follower != nil && !s.Follower.Sync(ctx, time.Second) {
 		s.Logger.Warn("change answered before the index caught up", "order", o.ID, "action", action)
 	}
-	c.JSON(http.StatusOK, saved)
-	return nil
+	return saved, nil
 }
 
 // problems gathers what is wrong with a lifecycle request, so one answer

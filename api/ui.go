@@ -17,6 +17,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +101,7 @@ func (s *Server) registerUIRoutes(r *gin.Engine) {
 	ui.GET("/search", s.page(s.handleSearchPage))
 	ui.POST("/search", s.page(s.handleSearchPage))
 	ui.GET("/orders/:id", s.page(s.handleOrderPage))
+	ui.POST("/orders/:id/service", s.page(s.handleServiceForm))
 }
 
 // pageData is what every page's layout needs.
@@ -450,6 +452,12 @@ func expiresIn(o *ccpor.Order, today ccpor.Date) string {
 }
 
 func (s *Server) handleOrderPage(c *gin.Context) error {
+	return s.renderOrderPage(c, http.StatusOK, nil)
+}
+
+// renderOrderPage shows the order of the route; a service form that was
+// refused comes back with its problems and what was typed.
+func (s *Server) renderOrderPage(c *gin.Context, status int, service gin.H) error {
 	ctx := c.Request.Context()
 	o, err := s.Orders.FindOrderByID(ctx, c.Param("id"))
 	if err != nil {
@@ -465,8 +473,72 @@ func (s *Server) handleOrderPage(c *gin.Context) error {
 	if err := s.Audit.Audit(ctx, "order.view", o.ID, nil); err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, "order", o.Form+" "+o.CaseNumber, gin.H{
-		"Order": o, "Documents": docs, "ExpiresIn": expiresIn(o, ccpor.DateOf(s.Now())),
+	u := ccpor.UserFromContext(ctx)
+	p, _ := PolicyOf(http.MethodPost, "/orders/:id/service")
+	if service == nil {
+		service = gin.H{"Status": "personal", "ServedAt": s.Now().In(courtZone()).Format("2006-01-02T15:04")}
+	}
+	service["Allowed"] = slices.Contains(p.Roles, u.Role) && o.Terminated == nil &&
+		(u.Role != ccpor.RoleClerk || u.County == "" || u.County == o.County)
+	service["Statuses"] = ccpor.ServiceStatuses
+	s.render(c, status, "order", o.Form+" "+o.CaseNumber, gin.H{
+		"Order": o, "Documents": docs, "ExpiresIn": expiresIn(o, ccpor.DateOf(s.Now())), "Service": service,
 	})
+	return nil
+}
+
+// courtZone is the time zone a time typed into a form is read in: the
+// courts' and officers' own (California's), not the server's.
+func courtZone() *time.Location {
+	if loc, err := time.LoadLocation("America/Los_Angeles"); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// handleServiceForm records service or a verbal notice from the order
+// page, through the same checks as the API.
+func (s *Server) handleServiceForm(c *gin.Context) error {
+	typed := gin.H{}
+	for _, k := range []string{"status", "served_at", "served_by", "agency", "location", "notes", "version"} {
+		typed[k] = strings.TrimSpace(c.PostForm(k))
+	}
+	req := serviceRequest{Status: ccpor.ServiceStatus(typed["status"].(string)), ServedBy: typed["served_by"].(string),
+		Agency: typed["agency"].(string), Location: typed["location"].(string), Notes: typed["notes"].(string)}
+	var bad []ccpor.FieldProblem
+	if v := typed["version"].(string); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			bad = append(bad, ccpor.FieldProblem{Field: "version", Detail: "a whole number"})
+		}
+		req.Version = &n
+	}
+	if v := typed["served_at"].(string); v != "" && req.Status != ccpor.NotServed && req.Status != ccpor.ServiceUnknown {
+		at, err := time.ParseInLocation("2006-01-02T15:04", v, courtZone())
+		if err != nil {
+			bad = append(bad, ccpor.FieldProblem{Field: "served_at", Detail: "a date and time, e.g. 2026-03-02T16:30"})
+		}
+		req.ServedAt = &at
+	}
+	err := error(nil)
+	if len(bad) > 0 {
+		err = &ccpor.Error{Code: ccpor.EInvalid, Message: "The service record is not valid.", Problems: bad}
+	} else {
+		_, err = s.recordService(c, req)
+	}
+	if err != nil {
+		code := ccpor.ErrorCode(err)
+		if code != ccpor.EInvalid && code != ccpor.EConflict {
+			return err
+		}
+		service := gin.H{"Problem": ccpor.ErrorMessage(err), "Status": typed["status"], "ServedAt": typed["served_at"],
+			"ServedBy": typed["served_by"], "Agency": typed["agency"], "Location": typed["location"], "Notes": typed["notes"]}
+		var e *ccpor.Error
+		if errors.As(err, &e) {
+			service["Problems"] = e.Problems
+		}
+		return s.renderOrderPage(c, codes[code], service)
+	}
+	c.Redirect(http.StatusSeeOther, "/orders/"+c.Param("id")+"#service")
 	return nil
 }

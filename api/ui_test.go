@@ -19,21 +19,21 @@ import (
 	"github.com/ccpor/ccpor/fixtures"
 )
 
-// browser is a cookie-keeping HTTP client that does not follow redirects,
+// webClient is a cookie-keeping HTTP client that does not follow redirects,
 // so a test sees each answer as a browser gets it.
-type browser struct {
+type webClient struct {
 	t    *testing.T
 	base string
 	c    *http.Client
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+func newWebClient(t *testing.T, base string) *webClient {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: base, c: &http.Client{Jar: jar,
+	return &webClient{t: t, base: base, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-func (b *browser) get(path string) (*http.Response, string) {
+func (b *webClient) get(path string) (*http.Response, string) {
 	b.t.Helper()
 	resp, err := b.c.Get(b.base + path)
 	if err != nil {
@@ -44,7 +44,7 @@ func (b *browser) get(path string) (*http.Response, string) {
 	return resp, string(body)
 }
 
-func (b *browser) post(path string, form url.Values) (*http.Response, string) {
+func (b *webClient) post(path string, form url.Values) (*http.Response, string) {
 	b.t.Helper()
 	resp, err := b.c.PostForm(b.base+path, form)
 	if err != nil {
@@ -68,7 +68,7 @@ func formField(page, name string) string {
 }
 
 // signIn signs the browser in through the sign-in form.
-func (b *browser) signIn(username, password string) (*http.Response, string) {
+func (b *webClient) signIn(username, password string) (*http.Response, string) {
 	b.t.Helper()
 	_, page := b.get("/login")
 	return b.post("/login", url.Values{"token": {formField(page, "token")}, "username": {username}, "password": {password}, "next": {"/search"}})
@@ -114,7 +114,7 @@ func TestUI(t *testing.T) {
 		Organisation: "Hayward Police Department"}, ccpor.NewUser{Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, ts.srv.URL)
+	b := newWebClient(t, ts.srv.URL)
 
 	t.Run("SignInFirst", func(t *testing.T) {
 		resp, _ := b.get("/orders/" + o.ID)
@@ -130,7 +130,7 @@ func TestUI(t *testing.T) {
 	})
 	t.Run("ForgedSignIn", func(t *testing.T) {
 		// A form posted from another site has no sign-in cookie.
-		other := newBrowser(t, ts.srv.URL)
+		other := newWebClient(t, ts.srv.URL)
 		resp, _ := other.post("/login", url.Values{"token": {"guess"}, "username": {"dreyes"}, "password": {"correct horse battery"}})
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("sign-in without the form's cookie: %d, want 403", resp.StatusCode)
@@ -200,6 +200,49 @@ func TestUI(t *testing.T) {
 			t.Errorf("a missing order: %d", resp.StatusCode)
 		}
 	})
+	t.Run("RecordVerbalNotice", func(t *testing.T) {
+		_, page := b.get("/orders/" + o.ID)
+		if !strings.Contains(page, "Record service or verbal notice") {
+			t.Fatal("an officer is not offered the service form")
+		}
+		form := url.Values{"csrf": {formField(page, "csrf")}, "status": {"verbal_notice"}, "served_at": {"2026-03-02T08:15"},
+			"served_by": {"Ofc. D. Reyes #4471"}, "agency": {"Hayward PD"}}
+		resp, page := b.post("/orders/"+o.ID+"/service", form)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "a verbal notice needs the place it was given") ||
+			!strings.Contains(page, `value="Ofc. D. Reyes #4471"`) {
+			t.Fatalf("a verbal notice without a place: %d", resp.StatusCode)
+		}
+		form.Set("location", "1200 A St, Hayward")
+		resp, _ = b.post("/orders/"+o.ID+"/service", form)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("verbal notice: %d", resp.StatusCode)
+		}
+		stored, err := ts.db.FindOrderByID(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Typed in California time (PST, UTC-8, in March before DST).
+		if stored.Service.Status != ccpor.ServedVerbal || stored.Service.Location != "1200 A St, Hayward" ||
+			!stored.Service.ServedAt.Equal(time.Date(2026, 3, 2, 16, 15, 0, 0, time.UTC)) {
+			t.Errorf("stored service %+v", stored.Service)
+		}
+	})
+	t.Run("TribalReadsOnly", func(t *testing.T) {
+		if _, _, err := ts.db.AddUser(ctx, &ccpor.User{Name: "Tribal Clerk", Role: ccpor.RoleTribal, Username: "tribal1"},
+			ccpor.NewUser{Password: "correct horse battery"}); err != nil {
+			t.Fatal(err)
+		}
+		tr := newWebClient(t, ts.srv.URL)
+		tr.signIn("tribal1", "correct horse battery")
+		resp, page := tr.get("/orders/" + o.ID)
+		if resp.StatusCode != http.StatusOK || strings.Contains(page, "Record service") {
+			t.Errorf("a tribal court's order page: %d, service form shown: %v", resp.StatusCode, strings.Contains(page, "Record service"))
+		}
+		resp, _ = tr.post("/orders/"+o.ID+"/service", url.Values{"csrf": {formField(page, "csrf")}, "status": {"personal"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a tribal court recording service: %d, want 403", resp.StatusCode)
+		}
+	})
 	t.Run("SignOut", func(t *testing.T) {
 		_, form := b.get("/search")
 		resp, _ := b.post("/logout", url.Values{"csrf": {formField(form, "csrf")}})
@@ -211,7 +254,7 @@ func TestUI(t *testing.T) {
 		}
 	})
 	t.Run("NextStaysOnSite", func(t *testing.T) {
-		c := newBrowser(t, ts.srv.URL)
+		c := newWebClient(t, ts.srv.URL)
 		_, page := c.get("/login?next=//evil.example/x")
 		if strings.Contains(page, "evil.example") {
 			t.Error("the sign-in form carries an off-site next")
