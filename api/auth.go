@@ -45,6 +45,11 @@ var policies = map[string]Policy{
 	"POST /search":             everyone,
 	"GET /orders/:id":          everyone,
 	"POST /orders/:id/service": {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleOfficer, ccpor.RoleAdmin}},
+	"GET /checks/conflict":     {Roles: []ccpor.Role{ccpor.RoleJudge, ccpor.RoleAdmin}},
+	"POST /checks/conflict":    {Roles: []ccpor.Role{ccpor.RoleJudge, ccpor.RoleAdmin}},
+	"GET /intake":              court,
+	"POST /intake":             court,
+	"GET /queues":              {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleAdmin}},
 
 	"POST /api/v1/sessions":   anyone, // login
 	"DELETE /api/v1/sessions": everyone,

@@ -102,6 +102,9 @@ func (s *Server) registerUIRoutes(r *gin.Engine) {
 	ui.POST("/search", s.page(s.handleSearchPage))
 	ui.GET("/orders/:id", s.page(s.handleOrderPage))
 	ui.POST("/orders/:id/service", s.page(s.handleServiceForm))
+	s.registerConflictPages(ui)
+	s.registerIntakePages(ui)
+	s.registerQueuePages(ui)
 }
 
 // pageData is what every page's layout needs.
@@ -113,6 +116,23 @@ type pageData struct {
 	// order with the issuing agency, and the page says how fresh it is.
 	AsOf time.Time
 	Page any
+	// Nav are the pages the user's role may open.
+	Nav []navLink
+}
+
+// navLink is an entry of the main menu.
+type navLink struct {
+	Path, Label string
+	Current     bool
+}
+
+// navLinks are the main menu; each is shown to the roles its route's
+// policy admits.
+var navLinks = []navLink{
+	{Path: "/search", Label: "Search"},
+	{Path: "/checks/conflict", Label: "Conflict check"},
+	{Path: "/intake", Label: "New order"},
+	{Path: "/queues", Label: "Work queues"},
 }
 
 // render writes a page with status.
@@ -122,6 +142,14 @@ func (s *Server) render(c *gin.Context, status int, name, title string, data any
 		panic("no page template " + name)
 	}
 	pd := pageData{Title: title, User: ccpor.UserFromContext(c.Request.Context()), AsOf: s.Now(), Page: data}
+	if pd.User != nil {
+		for _, l := range navLinks {
+			if p, ok := PolicyOf(http.MethodGet, l.Path); ok && slices.Contains(p.Roles, pd.User.Role) {
+				l.Current = c.FullPath() == l.Path
+				pd.Nav = append(pd.Nav, l)
+			}
+		}
+	}
 	if cookie, err := c.Cookie(sessionCookie); err == nil && pd.User != nil {
 		pd.CSRF = csrfToken(cookie)
 	}
