@@ -43,8 +43,10 @@ type Auditor interface {
 type Server struct {
 	Orders    ccpor.OrderService
 	Documents ccpor.DocumentService
-	Users     ccpor.UserService
-	Audit     Auditor
+	// Queues serves the clerks' work queues.
+	Queues Queues
+	Users  ccpor.UserService
+	Audit  Auditor
 	// Keys makes POSTs with an Idempotency-Key safe to retry.
 	Keys IdempotencyStore
 	// Limits are the request rates allowed per user (DefaultRateLimits

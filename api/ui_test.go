@@ -261,3 +261,87 @@ func TestUI(t *testing.T) {
 		}
 	})
 }
+
+func TestUIQueues(t *testing.T) {
+	ts := mustServer(t)
+	ctx := ccpor.NewContextWithUser(context.Background(), &ccpor.User{Name: "loader", Role: ccpor.RoleAdmin})
+	today := ccpor.DateOf(now)
+	mk := func(caseNumber string, phase ccpor.Phase, issued ccpor.Date, expires ccpor.Date, service ccpor.ServiceStatus, county string) *ccpor.Order {
+		t.Helper()
+		o, err := ccpor.ParseOrder([]byte(validOrder))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.CaseNumber, o.Phase, o.Form, o.IssuedOn, o.ExpiresAt, o.County = caseNumber, phase, "", issued, expires, county
+		o.Restrained.Last += caseNumber // different people: no duplicate guard here
+		o.Service = ccpor.Service{Status: service}
+		if service == ccpor.ServedPersonal {
+			at := issued.Time().Add(36 * time.Hour)
+			o.Service.ServedAt = &at
+		}
+		if err := o.Prepare(now); err != nil {
+			t.Fatalf("%s: %v", caseNumber, err)
+		}
+		if err := ts.db.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	hearingPassed := mk("26FL000001", ccpor.PhaseTemporary, today.AddDays(-30), today.AddDays(-9), ccpor.ServedPersonal, "Alameda")
+	heard := mk("26FL000002", ccpor.PhaseTemporary, today.AddDays(-30), today.AddDays(-9), ccpor.ServedPersonal, "Alameda")
+	after := mk("26FL000002", ccpor.PhaseAfterHearing, today.AddDays(-9), today.AddYears(3), ccpor.ServedPersonal, "Alameda")
+	after.PreviousOrderID = heard.ID
+	after.Version = 1
+	if err := ts.db.UpdateOrder(ctx, after, "modify", "link to the temporary order"); err != nil {
+		t.Fatal(err)
+	}
+	unserved := mk("26FL000003", ccpor.PhaseAfterHearing, today.AddDays(-60), today.AddYears(2), ccpor.NotServed, "Alameda")
+	renewal := mk("26FL000004", ccpor.PhaseAfterHearing, today.AddYears(-3).AddDays(40), today.AddDays(40), ccpor.ServedPersonal, "Alameda")
+	fresno := mk("26FL000005", ccpor.PhaseAfterHearing, today.AddDays(-60), today.AddYears(2), ccpor.NotServed, "Fresno")
+
+	if _, _, err := ts.db.AddUser(context.Background(), &ccpor.User{Name: "Clerk", Role: ccpor.RoleClerk, County: "Alameda",
+		Username: "qclerk"}, ccpor.NewUser{Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newWebClient(t, ts.srv.URL)
+	b.signIn("qclerk", "correct horse battery")
+	resp, page := b.get("/queues")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("queues: %d\n%s", resp.StatusCode, page)
+	}
+	section := func(name string) string {
+		i := strings.Index(page, `id="`+name+`"`)
+		if i < 0 {
+			t.Fatalf("no %s queue", name)
+		}
+		rest := page[i:]
+		if j := strings.Index(rest[1:], "<section"); j >= 0 {
+			rest = rest[:j+1]
+		}
+		return rest
+	}
+	for _, tt := range []struct {
+		queue string
+		in    []*ccpor.Order
+		out   []*ccpor.Order
+	}{
+		{"hearing_passed", []*ccpor.Order{hearingPassed}, []*ccpor.Order{heard, after, unserved, renewal}},
+		{"unserved", []*ccpor.Order{unserved}, []*ccpor.Order{hearingPassed, renewal, fresno}},
+		{"renewal", []*ccpor.Order{renewal}, []*ccpor.Order{unserved, after}},
+	} {
+		sec := section(tt.queue)
+		for _, o := range tt.in {
+			if !strings.Contains(sec, o.ID) {
+				t.Errorf("%s queue lacks case %s", tt.queue, o.CaseNumber)
+			}
+		}
+		for _, o := range tt.out {
+			if strings.Contains(sec, o.ID) {
+				t.Errorf("%s queue lists case %s (%s)", tt.queue, o.CaseNumber, o.County)
+			}
+		}
+	}
+	if !strings.Contains(page, `aria-current="page"`) {
+		t.Error("the menu does not mark the current page")
+	}
+}

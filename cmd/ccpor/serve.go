@@ -132,7 +132,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	srv := api.NewServer(log)
-	srv.Orders, srv.Documents, srv.Users, srv.Audit, srv.Keys = db, db, db, db, db
+	srv.Orders, srv.Documents, srv.Queues, srv.Users, srv.Audit, srv.Keys = db, db, db, db, db, db
 	srv.Scan, srv.MaxDocumentBytes = tools, int64(c.maxDocumentMB)<<20
 	srv.Ready = db.Ping
 	srv.Index, srv.Follower = ix, follower
