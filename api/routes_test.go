@@ -86,7 +86,7 @@ func TestRoutePolicies(t *testing.T) {
 						continue
 					}
 					cookie := ts.mustSession(role)
-					req, _ := http.NewRequest(r.Method, ts.srv.URL+path, strings.NewReader("csrf="+api.CSRFToken(cookie)))
+					req, _ := http.NewRequest(r.Method, ts.srv.URL+path, strings.NewReader("csrf="+api.FormToken(cookie)))
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 					req.AddCookie(&http.Cookie{Name: "ccpor_session", Value: cookie})
 					resp, err := noRedirect.Do(req)

@@ -239,6 +239,10 @@ func (s *Server) uiAuthenticate(c *gin.Context) {
 	c.Next()
 }
 
+// FormToken is the token the pages of the session with that secret carry
+// in their forms; a program posting forms (a test, a benchmark) needs it.
+func FormToken(sessionSecret string) string { return csrfToken(sessionSecret) }
+
 // csrfToken is the form token of a session: a keyed hash of its secret,
 // which only a page of this registry, rendered for that session, holds.
 func csrfToken(sessionSecret string) string {

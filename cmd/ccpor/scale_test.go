@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,20 +47,20 @@ func TestScaleBench(t *testing.T) {
 	// the index in DIR between runs, to measure queries again without
 	// seeding and indexing a million orders each time.
 	keep := os.Getenv("CCPOR_BENCH_KEEP")
-	var url, dir string
+	var dbURL, dir string
 	if keep == "" {
-		url, dir = storetest.MustCreateDatabase(t), t.TempDir()
+		dbURL, dir = storetest.MustCreateDatabase(t), t.TempDir()
 	} else {
 		admin, err := store.Locate(ctx, keep, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if url, err = store.EnsureDatabase(ctx, admin, "ccpor_bench_"+strconv.Itoa(n)); err != nil {
+		if dbURL, err = store.EnsureDatabase(ctx, admin, "ccpor_bench_"+strconv.Itoa(n)); err != nil {
 			t.Fatal(err)
 		}
 		dir = filepath.Join(keep, "index-"+strconv.Itoa(n))
 	}
-	db := mustOpen(t, url)
+	db := mustOpen(t, dbURL)
 
 	var have int
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM orders`).Scan(&have); err != nil {
@@ -102,7 +105,7 @@ func TestScaleBench(t *testing.T) {
 	}
 	go follower.Run(fctx)
 	srv := api.NewServer(log)
-	srv.Orders, srv.Users, srv.Audit, srv.Keys, srv.Ready = db, db, db, db, db.Ping
+	srv.Orders, srv.Documents, srv.Queues, srv.Users, srv.Audit, srv.Keys, srv.Ready = db, db, db, db, db, db, db.Ping
 	srv.Index, srv.Follower = ix, follower
 	// One client sending back to back measures latency, not the limiter.
 	unlimited := api.Rate{PerSecond: 1e6, Burst: 1e6}
@@ -117,6 +120,44 @@ func TestScaleBench(t *testing.T) {
 	clerk, err := db.CreateUser(ctx, clerkUser)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The web pages are measured as a signed-in judge and an admin see
+	// them: a session cookie, and the form token on a POST.
+	session := func(role ccpor.Role) string {
+		name := fmt.Sprintf("bench-%s-%d", role, time.Now().UnixNano())
+		if _, _, err := db.AddUser(ctx, &ccpor.User{Name: name, Role: role, Username: name}, ccpor.NewUser{Password: "bench password 123"}); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := db.Login(ctx, name, "bench password 123")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sess.Secret
+	}
+	judgeSession, adminSession := session(ccpor.RoleJudge), session(ccpor.RoleAdmin)
+	page := func(secret, method, path string, form url.Values) time.Duration {
+		var body io.Reader
+		if form != nil {
+			form.Set("csrf", api.FormToken(secret))
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, hs.URL+path, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.AddCookie(&http.Cookie{Name: "ccpor_session", Value: secret})
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		elapsed := time.Since(start)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, got)
+		}
+		return elapsed
 	}
 	post := func(tok, path string, body []byte, want int) time.Duration {
 		req, _ := http.NewRequest("POST", hs.URL+path, bytes.NewReader(body))
@@ -153,7 +194,7 @@ func TestScaleBench(t *testing.T) {
 	}
 	rng.Shuffle(len(orders), func(i, j int) { orders[i], orders[j] = orders[j], orders[i] })
 	runtime.GC()
-	var search, dups, conflicts []time.Duration
+	var search, dups, conflicts, searchPage, orderPage, queuePage []time.Duration
 	for _, o := range orders {
 		last := []rune(o.Restrained.Last)
 		q, _ := json.Marshal(map[string]any{"last": string(last[:min(4, len(last))]), "first": o.Restrained.First[:1], "status": "any"})
@@ -163,6 +204,12 @@ func TestScaleBench(t *testing.T) {
 		// The order on the bench is a registered one: it finds itself and
 		// its case, as a judge's check of a renewal would.
 		conflicts = append(conflicts, post(token, "/api/v1/checks/conflicts", b, http.StatusOK))
+		searchPage = append(searchPage, page(judgeSession, "POST", "/search",
+			url.Values{"last": {string(last[:min(4, len(last))])}, "first": {o.Restrained.First[:1]}, "status": {"any"}}))
+		orderPage = append(orderPage, page(judgeSession, "GET", "/orders/"+o.ID, nil))
+		if len(queuePage) < 50 {
+			queuePage = append(queuePage, page(adminSession, "GET", "/queues?county="+url.QueryEscape(o.County), nil))
+		}
 	}
 	report := func(name string, d []time.Duration) {
 		slices.Sort(d)
@@ -173,6 +220,9 @@ func TestScaleBench(t *testing.T) {
 	report("search", search)
 	report("duplicate check", dups)
 	report("conflict check", conflicts)
+	report("search page", searchPage)
+	report("order page", orderPage)
+	report("work queues page", queuePage)
 	var intake []time.Duration
 	// A kept database holds the orders entered by earlier runs, which the
 	// duplicate guard would rightly refuse: each run enters new ones.

@@ -1,4 +1,0 @@
-package api
-
-// CSRFToken is the form token of a session, for tests that post forms.
-var CSRFToken = csrfToken
