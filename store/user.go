@@ -300,3 +300,30 @@ func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
+
+// SetPassword replaces the password of the user with that username and
+// ends its open sessions: whoever knew the old one is signed out. It
+// returns ENotFound for an unknown or disabled username and EInvalid for
+// a password the registry refuses.
+func (db *DB) SetPassword(ctx context.Context, username, password string) error {
+	username = normaliseUsername(username)
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	hash, err := hashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $2 WHERE username = $1 AND disabled_at IS NULL RETURNING id`,
+			username, hash).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ccpor.Errorf(ccpor.ENotFound, "No user %q.", username)
+		} else if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
+		return err
+	})
+}

@@ -227,3 +227,34 @@ func TestMigrateTokens(t *testing.T) {
 		t.Errorf("authenticated %+v", got)
 	}
 }
+
+func TestSetPassword(t *testing.T) {
+	ctx := context.Background()
+	db := mustDB(t)
+	u := &ccpor.User{Name: "Demo", Role: ccpor.RoleClerk, Username: "demo-clerk"}
+	if _, _, err := db.AddUser(ctx, u, ccpor.NewUser{Password: "first password 123"}); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := db.Login(ctx, "demo-clerk", "first password 123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPassword(ctx, "demo-clerk", "second password 456"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SessionUser(ctx, sess.Secret); ccpor.ErrorCode(err) != ccpor.EUnauthorized {
+		t.Errorf("a session opened with the old password survived: %v", err)
+	}
+	if _, err := db.Login(ctx, "demo-clerk", "first password 123"); ccpor.ErrorCode(err) != ccpor.EUnauthorized {
+		t.Errorf("the old password still signs in: %v", err)
+	}
+	if _, err := db.Login(ctx, "demo-clerk", "second password 456"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	if err := db.SetPassword(ctx, "nobody", "third password 789"); ccpor.ErrorCode(err) != ccpor.ENotFound {
+		t.Errorf("an unknown user: %v", err)
+	}
+	if err := db.SetPassword(ctx, "demo-clerk", "short"); ccpor.ErrorCode(err) != ccpor.EInvalid {
+		t.Errorf("a short password: %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -219,12 +221,36 @@ func (c *ServeCommand) seedDemo(ctx context.Context, db *store.DB, log *slog.Log
 	if err != nil {
 		return err
 	}
+	// Sign-in names for the web pages, one per role, with a password made
+	// anew each start (a kept registry's demo users get it too).
+	password, err := demoPassword()
+	if err != nil {
+		return err
+	}
+	for _, u := range []ccpor.User{
+		{Name: "Demo Clerk", Role: ccpor.RoleClerk, County: county, Division: ccpor.DivisionFamily, Username: "demo-clerk"},
+		{Name: "Demo Judge", Role: ccpor.RoleJudge, County: county, Username: "demo-judge"},
+		{Name: "Demo Officer", Role: ccpor.RoleOfficer, Organisation: county + " County Sheriff", Username: "demo-officer"},
+		{Name: "Demo Tribal Court", Role: ccpor.RoleTribal, Organisation: "Demo Tribal Court", Username: "demo-tribal"},
+	} {
+		_, _, err := db.AddUser(ctx, &u, ccpor.NewUser{Password: password})
+		if ccpor.ErrorCode(err) == ccpor.EConflict {
+			err = db.SetPassword(ctx, u.Username, password)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	host := c.addr
 	if strings.HasPrefix(host, ":") {
 		host = "localhost" + host
 	}
 	fmt.Fprintf(c.Stdout, `
 ccpor demo: %d orders in the registry; the first %d get a generated scan, read by OCR in the background.
+
+Web pages: http://%s/ — sign in as demo-clerk, demo-judge, demo-officer or demo-tribal
+with the password %s (made anew at each start).
+
 Demo tokens, a clerk and a judge of %s County (make more with: bin/ccpor user add --name NAME --role judge):
 
   export TOKEN=%s JUDGE=%s
@@ -233,6 +259,16 @@ Demo tokens, a clerk and a judge of %s County (make more with: bin/ccpor user ad
   curl -s -H "Authorization: Bearer $TOKEN" http://%s/api/v1/orders/%s/documents -F file=@scan.pdf
   curl -s -H "Authorization: Bearer $JUDGE" http://%s/api/v1/search/text -d '{"text": "firearms"}'
 
-`, max(count, c.demo), c.demoScans, county, token, judge, host, id, host, host, id, host)
+`, max(count, c.demo), c.demoScans, host, password, county, token, judge, host, id, host, host, id, host)
 	return nil
+}
+
+// demoPassword makes a password for the demo users: random, long enough
+// for the registry's rule, easy to copy.
+func demoPassword() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "demo-" + base64.RawURLEncoding.EncodeToString(b), nil
 }
