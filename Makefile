@@ -44,15 +44,33 @@ fuzz:
 # Installed when missing and run as root (CI, a fresh machine); otherwise
 # says what to install. Without them PDF uploads are refused and OCR is off.
 DOC_TOOLS := pdfinfo:poppler-utils pdftoppm:poppler-utils pdfdetach:poppler-utils tesseract:tesseract-ocr
+# The browser tests of the web pages (api/ui_browser_test.go) drive Chromium,
+# from Debian, and check each page with axe-core, from npm at the version
+# locked in api/testdata/axe. Without them those tests are skipped, or fail
+# when CI is set.
+TEST_TOOLS := chromium:chromium
+AXE_DIR := api/testdata/axe
 deps:
-	@missing=""; for t in $(DOC_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+	@missing=""; for t in $(DOC_TOOLS) $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
 	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
 	if [ -n "$${missing// }" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing $$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing tesseract-ocr-eng >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing tesseract-ocr-eng >/dev/null || exit 1; \
 		else \
-			echo "not installed: $$missing- PDF checks and OCR need them: sudo apt-get install $$missing"; \
+			echo "not installed: $$missing- PDF checks and OCR need poppler-utils and tesseract-ocr, the browser tests chromium: sudo apt-get install $$missing"; \
+		fi; \
+	fi; \
+	if [ ! -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] || [ $(AXE_DIR)/package-lock.json -nt $(AXE_DIR)/node_modules/.package-lock.json ]; then \
+		if command -v npm >/dev/null; then \
+			echo "installing axe-core in $(AXE_DIR)"; \
+			if [ -f $(AXE_DIR)/package-lock.json ]; then \
+				npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error >/dev/null || exit 1; \
+			else \
+				npm install --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error >/dev/null || exit 1; \
+			fi; \
+		else \
+			echo "not installed: axe-core - the browser tests need it: install npm, then make deps"; \
 		fi; \
 	fi
 
