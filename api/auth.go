@@ -37,6 +37,7 @@ var policies = map[string]Policy{
 	// The web interface (ui.go): the same roles as the API routes behind
 	// each page.
 	"GET /static/*filepath":    anyone,
+	"GET /favicon.ico":         anyone,
 	"GET /login":               anyone,
 	"POST /login":              anyone,
 	"POST /logout":             everyone,

@@ -27,6 +27,7 @@ var publicRoutes = []string{
 	"GET /login",
 	"POST /login",
 	"GET /static/*filepath",
+	"GET /favicon.ico",
 }
 
 // isPage reports whether a route belongs to the web interface, which

@@ -91,6 +91,11 @@ func (s *Server) registerUIRoutes(r *gin.Engine) {
 		c.Header("Cache-Control", "public, max-age=3600")
 		c.FileFromFS(c.Param("filepath"), http.FS(static))
 	})
+	// No icon: an answer without a body stops browsers asking on every page.
+	r.GET("/favicon.ico", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=86400")
+		c.Status(http.StatusNoContent)
+	})
 	ui := r.Group("/", s.auditRequests, s.uiAuthenticate, s.authorize)
 	_, byUser := s.throttles()
 	ui.Use(byUser)
@@ -510,7 +515,8 @@ func (s *Server) renderOrderPage(c *gin.Context, status int, service gin.H) erro
 	if service == nil {
 		service = gin.H{"Status": "personal", "ServedAt": s.Now().In(courtZone()).Format("2006-01-02T15:04")}
 	}
-	service["Allowed"] = slices.Contains(p.Roles, u.Role) && o.Terminated == nil &&
+	// Service is recorded on an order in effect: one that ended binds no one.
+	service["Allowed"] = slices.Contains(p.Roles, u.Role) && o.Status == ccpor.StatusActive &&
 		(u.Role != ccpor.RoleClerk || u.County == "" || u.County == o.County)
 	service["Statuses"] = ccpor.ServiceStatuses
 	s.render(c, status, "order", o.Form+" "+o.CaseNumber, gin.H{
