@@ -22,6 +22,10 @@ var (
 	everyone = Policy{Roles: ccpor.Roles} // tribal courts included: they read
 	court    = Policy{Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleAdmin}}
 	admins   = Policy{Roles: []ccpor.Role{ccpor.RoleAdmin}}
+	// judges alone run the conflict check: it is their duty (FC 6306),
+	// and its answer names the people of related orders, confidential
+	// minors included, whom only judges and clerks may see.
+	judges = Policy{Roles: []ccpor.Role{ccpor.RoleJudge}}
 )
 
 // policies is every route's policy, by gin's method and path. Routes are
@@ -46,8 +50,8 @@ var policies = map[string]Policy{
 	"POST /search":             everyone,
 	"GET /orders/:id":          everyone,
 	"POST /orders/:id/service": {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleOfficer, ccpor.RoleAdmin}},
-	"GET /checks/conflict":     {Roles: []ccpor.Role{ccpor.RoleJudge, ccpor.RoleAdmin}},
-	"POST /checks/conflict":    {Roles: []ccpor.Role{ccpor.RoleJudge, ccpor.RoleAdmin}},
+	"GET /checks/conflict":     judges,
+	"POST /checks/conflict":    judges,
 	"GET /intake":              court,
 	"POST /intake":             court,
 	"GET /queues":              {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleAdmin}},
@@ -69,7 +73,7 @@ var policies = map[string]Policy{
 	"GET /api/v1/documents/:id":                everyone,
 	"GET /api/v1/documents/:id/pages/:page":    everyone,
 	"POST /api/v1/checks/duplicates":           {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleJudge, ccpor.RoleAdmin}},
-	"POST /api/v1/checks/conflicts":            {Roles: []ccpor.Role{ccpor.RoleJudge, ccpor.RoleAdmin}},
+	"POST /api/v1/checks/conflicts":            judges,
 
 	"GET /api/v1/audit":              admins,
 	"GET /api/v1/users":              admins,
