@@ -102,6 +102,9 @@ func (s *Server) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// A file in a page's form (a scan at intake) goes to a temporary file
+	// past this much; the default, 32 MB, would hold whole scans in memory.
+	r.MaxMultipartMemory = 1 << 20
 	r.Use(s.recover, s.observe)
 	byAddress, byUser := s.throttles()
 	r.Use(noStore, byAddress)

@@ -224,6 +224,22 @@ func (s *Server) uiAuthenticate(c *gin.Context) {
 		s.redirectToLogin(c)
 		return
 	}
+	if c.ContentType() == "multipart/form-data" {
+		// A form with a file (a scan at intake) is read here, to find its
+		// token: capped like an API upload, and its file kept on disk
+		// past the engine's MaxMultipartMemory, never whole in memory.
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxDocumentBytes()+multipartOverhead)
+		if _, err := c.MultipartForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				s.renderError(c, tooLarge(s.maxDocumentBytes()))
+			} else {
+				s.renderError(c, ccpor.Errorf(ccpor.EInvalid, "The form could not be read: %v.", err))
+			}
+			c.Abort()
+			return
+		}
+	}
 	if !safeMethod(c.Request.Method) && !hmac.Equal([]byte(c.PostForm("csrf")), []byte(csrfToken(cookie))) {
 		s.renderError(c, ccpor.Errorf(ccpor.EForbidden, "This form has expired or did not come from this registry: go back, reload the page and try again."))
 		c.Abort()
