@@ -28,7 +28,7 @@ type queueView struct {
 
 var queueTitles = map[store.Queue][2]string{
 	store.QueueHearingPassed: {"Temporary orders past their hearing date",
-		"The hearing date has passed and no order after hearing (or dismissal) is recorded: record the outcome, or the order reads as expired."},
+		"The hearing date passed in the last 180 days and no order after hearing (or dismissal) is recorded: record the outcome, or the order reads as expired."},
 	store.QueueUnserved: {"Orders in effect without proof of service",
 		"No service or notice is recorded: an officer who meets the restrained person must serve them or give notice (FC 6383)."},
 	store.QueueRenewal: {"Orders in the renewal window",

@@ -27,7 +27,7 @@ func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, b
 			return 0, err
 		}
 		rows[i] = []any{o.ID, string(o.Type), string(o.Phase), o.County, o.CaseNumber, CaseKey(o.CaseNumber),
-			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), doc}
+			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), o.Service.Served(), doc}
 	}
 	var inserted int
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
@@ -36,13 +36,13 @@ func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, b
 		if _, err := tx.Exec(ctx, `
 			CREATE TEMP TABLE import_stage (
 				id uuid, type text, phase text, county text, case_number text, case_key text,
-				issued_on date, expires_at date, terminated_on date, previous_order_id uuid, doc jsonb
+				issued_on date, expires_at date, terminated_on date, previous_order_id uuid, served boolean, doc jsonb
 			) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"},
 			[]string{"id", "type", "phase", "county", "case_number", "case_key",
-				"issued_on", "expires_at", "terminated_on", "previous_order_id", "doc"},
+				"issued_on", "expires_at", "terminated_on", "previous_order_id", "served", "doc"},
 			pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("copy: %w", err)
 		}
@@ -54,9 +54,9 @@ func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, b
 				SELECT DISTINCT ON (id) * FROM import_stage ORDER BY id
 			), ins AS (
 				INSERT INTO orders (id, version, type, phase, county, case_number, case_key,
-					issued_on, expires_at, terminated_on, previous_order_id, created_at, updated_at)
+					issued_on, expires_at, terminated_on, previous_order_id, created_at, updated_at, served)
 				SELECT id, 1, type, phase, county, case_number, case_key,
-					issued_on, expires_at, terminated_on, previous_order_id, $1, $1
+					issued_on, expires_at, terminated_on, previous_order_id, $1, $1, served
 				FROM stage
 				ON CONFLICT (id) DO NOTHING
 				RETURNING id

@@ -36,14 +36,19 @@ const RenewalWindowDays = 90
 // queueWhere is each queue's condition on orders o and their current
 // version v; $2 is today.
 var queueWhere = map[Queue]string{
-	QueueUnserved: `o.terminated_on IS NULL AND (o.expires_at IS NULL OR o.expires_at >= $2)
-		AND coalesce(v.doc->'service'->>'status', 'unknown') IN ('not_served', 'unknown')`,
-	QueueHearingPassed: `o.phase = 'temporary' AND o.terminated_on IS NULL AND o.expires_at < $2
-		AND NOT EXISTS (SELECT 1 FROM orders f WHERE f.previous_order_id = o.id)`,
+	QueueUnserved: `NOT o.served AND o.terminated_on IS NULL AND (o.expires_at >= $2 OR o.expires_at IS NULL)`,
+	QueueHearingPassed: fmt.Sprintf(`o.phase = 'temporary' AND o.terminated_on IS NULL
+		AND o.expires_at < $2 AND o.expires_at >= $2::date - %d
+		AND NOT EXISTS (SELECT 1 FROM orders f WHERE f.previous_order_id = o.id)`, HearingLookbackDays),
 	QueueRenewal: fmt.Sprintf(`o.phase = 'after_hearing' AND o.terminated_on IS NULL
 		AND o.expires_at >= $2 AND o.expires_at < $2::date + %d
 		AND NOT EXISTS (SELECT 1 FROM orders f WHERE f.previous_order_id = o.id)`, RenewalWindowDays),
 }
+
+// HearingLookbackDays is how far back the hearing-passed queue looks: a
+// temporary order whose hearing passed longer ago without an outcome is a
+// records problem for an audit, not the clerk's day's work.
+const HearingLookbackDays = 180
 
 // queueOrder is the order a queue is worked in: the longest waiting, or
 // the nearest deadline, first.
