@@ -177,7 +177,15 @@ func (s *Server) authorize(c *gin.Context) {
 	}
 	u := ccpor.UserFromContext(c.Request.Context())
 	if u == nil || !slices.Contains(p.Roles, u.Role) {
-		s.refuse(c, ccpor.Errorf(ccpor.EForbidden, "Your role may not do this."))
+		err := ccpor.Errorf(ccpor.EForbidden, "Your role may not do this.")
+		if isPage(c.FullPath()) {
+			// A person at a browser gets a page, with the menu of what
+			// they may do, not the API's problem document.
+			s.renderError(c, err)
+			c.Abort()
+			return
+		}
+		s.refuse(c, err)
 		return
 	}
 	c.Next()

@@ -81,6 +81,13 @@ func parsePages() map[string]*template.Template {
 	return out
 }
 
+// isPage reports whether a route belongs to the web interface, whose
+// refusals are pages rather than problem documents.
+func isPage(route string) bool {
+	return route == "/" || (!strings.HasPrefix(route, "/api/") && route != "/healthz" && route != "/readyz" &&
+		route != "/metrics" && route != "/openapi.yaml" && route != "")
+}
+
 func (s *Server) registerUIRoutes(r *gin.Engine) {
 	static, err := fs.Sub(uiStatic, "ui/static")
 	if err != nil {

@@ -488,8 +488,8 @@ func (s *Server) conflictResult(ctx context.Context, o *ccpor.Order, ans *confli
 		people = "person"
 	}
 	res := &conflictResult{At: sr.At, By: u.Name, Notices: ans.Notices, Note: sr.Note,
-		Scope: fmt.Sprintf("%s, %s, as of %s; %d %s of the proposed order; index position %d (%d orders indexed)",
-			scope, statuses, sr.AsOf, sr.People, people, sr.IndexPosition, sr.IndexOrders)}
+		Scope: fmt.Sprintf("%s, %s, as of %s; %d %s of the proposed order; index position %d (%d %s indexed)",
+			scope, statuses, sr.AsOf, sr.People, people, sr.IndexPosition, sr.IndexOrders, plural(int(sr.IndexOrders), "order", "orders"))}
 	switch {
 	case !sr.Complete:
 		res.Outcome, res.Heading, res.Alert = "incomplete", "Search incomplete", true
@@ -772,4 +772,12 @@ func conflictPlural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// plural picks the form of a noun for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
