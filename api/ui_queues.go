@@ -30,7 +30,7 @@ var queueTitles = map[store.Queue][2]string{
 	store.QueueHearingPassed: {"Temporary orders past their hearing date",
 		"The hearing date passed in the last 180 days and no order after hearing (or dismissal) is recorded: record the outcome, or the order reads as expired."},
 	store.QueueUnserved: {"Orders in effect without proof of service",
-		"No service or notice is recorded: an officer who meets the restrained person must serve them or give notice (FC 6383)."},
+		"No service or notice is recorded: an officer who meets the restrained person must serve them or give notice (FC 6383). Soonest to lapse first: a temporary order must be served before its hearing."},
 	store.QueueRenewal: {"Orders in the renewal window",
 		"Orders after hearing expiring within 90 days with no renewal recorded (FC 6345(a): renewal may be asked in the three months before expiry)."},
 }

@@ -17,3 +17,6 @@ DROP INDEX orders_county_issued;
 CREATE INDEX orders_queue_unserved ON orders (county, expires_at) WHERE NOT served AND terminated_on IS NULL;
 CREATE INDEX orders_queue_temporary ON orders (county, expires_at) WHERE phase = 'temporary' AND terminated_on IS NULL;
 CREATE INDEX orders_queue_after_hearing ON orders (county, expires_at) WHERE phase = 'after_hearing' AND terminated_on IS NULL;
+-- The planner needs the new column's statistics before autovacuum's next
+-- visit: the queues are read at once.
+ANALYZE orders;
