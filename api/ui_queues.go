@@ -13,6 +13,10 @@ import (
 // is one.
 type Queues interface {
 	QueueOrders(ctx context.Context, q store.Queue, county string, today ccpor.Date, limit int) ([]*ccpor.Order, error)
+	// OverdueTransmissions returns messages to law enforcement about the
+	// county's orders, not acknowledged and due by today, each with its
+	// order.
+	OverdueTransmissions(ctx context.Context, county string, today ccpor.Date, limit int) ([]*ccpor.Transmission, error)
 }
 
 // queueLimit is how many orders a queue shows at once: the oldest first,
@@ -33,6 +37,13 @@ var queueTitles = map[store.Queue][2]string{
 		"No service or notice is recorded: an officer who meets the restrained person must serve them or give notice (FC 6383). Soonest to lapse first: a temporary order must be served before its hearing."},
 	store.QueueRenewal: {"Orders in the renewal window",
 		"Orders after hearing expiring within 90 days with no renewal recorded (FC 6345(a): renewal may be asked in the three months before expiry)."},
+}
+
+// transmissionView is the first queue on the page: messages to law
+// enforcement it has not acknowledged, due today or overdue.
+type transmissionView struct {
+	Messages []*ccpor.Transmission
+	More     bool
 }
 
 // registerQueuePages adds the clerk's work queues.
@@ -65,6 +76,25 @@ func (s *Server) handleQueuesPage(c *gin.Context) error {
 	today := ccpor.DateOf(s.Now())
 	var views []queueView
 	var shown []string
+	// First: an order protects no one until law enforcement has it
+	// (FC 6380: within one business day).
+	msgs, err := s.Queues.OverdueTransmissions(ctx, county, today, queueLimit+1)
+	if err != nil {
+		return err
+	}
+	var tv transmissionView
+	for _, m := range msgs {
+		if !u.MaySee(ccpor.AccessOf(m.Order)) {
+			continue
+		}
+		if len(tv.Messages) == queueLimit {
+			tv.More = true
+			break
+		}
+		u.Redact(m.Order)
+		tv.Messages = append(tv.Messages, m)
+		shown = append(shown, m.OrderID)
+	}
 	for _, q := range store.Queues {
 		// One more than shown says whether there are more.
 		orders, err := s.Queues.QueueOrders(ctx, q, county, today, queueLimit+1)
@@ -87,6 +117,7 @@ func (s *Server) handleQueuesPage(c *gin.Context) error {
 		return err
 	}
 	data["Queues"] = views
+	data["Transmissions"] = tv
 	data["Today"] = today
 	s.render(c, http.StatusOK, "queues", "Work queues · "+county+" County", data)
 	return nil

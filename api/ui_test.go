@@ -299,6 +299,32 @@ func TestUIQueues(t *testing.T) {
 	renewal := mk("26FL000004", ccpor.PhaseAfterHearing, today.AddYears(-3).AddDays(40), today.AddDays(40), ccpor.ServedPersonal, "Alameda")
 	fresno := mk("26FL000005", ccpor.PhaseAfterHearing, today.AddDays(-60), today.AddYears(2), ccpor.NotServed, "Fresno")
 
+	// Messages to law enforcement: each order's entry (and the linked
+	// order's modification) is due tomorrow; some are made older.
+	message := func(o *ccpor.Order, version int, due ccpor.Date) string {
+		t.Helper()
+		var id string
+		if err := ts.db.Pool.QueryRow(ctx, `UPDATE transmissions SET due_on = $3
+			WHERE order_id = $1 AND order_version = $2 RETURNING id::text`, o.ID, version, due.Time()).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	message(hearingPassed, 1, today.AddDays(-2))     // overdue, pending
+	acked := message(unserved, 1, today.AddDays(-3)) // overdue but acknowledged
+	message(renewal, 1, today)                       // due today
+	message(fresno, 1, today.AddDays(-2))            // another county's
+	rejected := message(after, 2, today.AddDays(-1)) // rejected
+	message(heard, 1, today.AddDays(1))              // due tomorrow
+	for _, m := range []struct {
+		id       string
+		accepted bool
+	}{{acked, true}, {rejected, false}} {
+		if _, err := ts.db.AnswerTransmission(ctx, m.id, m.accepted, "No such court ORI."); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	if _, _, err := ts.db.AddUser(context.Background(), &ccpor.User{Name: "Clerk", Role: ccpor.RoleClerk, County: "Alameda",
 		Username: "qclerk"}, ccpor.NewUser{Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
@@ -325,6 +351,7 @@ func TestUIQueues(t *testing.T) {
 		in    []*ccpor.Order
 		out   []*ccpor.Order
 	}{
+		{"transmission", []*ccpor.Order{hearingPassed, renewal, after}, []*ccpor.Order{unserved, fresno, heard}},
 		{"hearing_passed", []*ccpor.Order{hearingPassed}, []*ccpor.Order{heard, after, unserved, renewal}},
 		{"unserved", []*ccpor.Order{unserved}, []*ccpor.Order{hearingPassed, renewal, fresno}},
 		{"renewal", []*ccpor.Order{renewal}, []*ccpor.Order{unserved, after}},
@@ -343,5 +370,19 @@ func TestUIQueues(t *testing.T) {
 	}
 	if !strings.Contains(page, `aria-current="page"`) {
 		t.Error("the menu does not mark the current page")
+	}
+	// The transmission queue comes first, and says why each waits.
+	if strings.Index(page, `id="transmission"`) > strings.Index(page, `id="hearing_passed"`) {
+		t.Error("the law-enforcement queue is not the first")
+	}
+	sec := section("transmission")
+	for _, want := range []string{"Not yet acknowledged by law enforcement", "(3)", today.AddDays(-2).String() + " <strong>overdue</strong>",
+		today.String() + " today", "<td>rejected</td>", "<td>No such court ORI.</td>", "<td>pending</td>"} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("the law-enforcement queue does not say %q", want)
+		}
+	}
+	if strings.Contains(page, "not tracked") {
+		t.Error("the page still says transmission is not tracked")
 	}
 }

@@ -12,6 +12,8 @@ import (
 // given action ("import", "seed") and actor, in one transaction. Orders
 // whose ID already exists are skipped, so a re-run of the same import adds
 // nothing. It returns how many were inserted. Every order must have an ID.
+// Nothing is queued for law enforcement: imported and seeded orders are
+// history, already transmitted by the system they come from.
 func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, by string) (int, error) {
 	if len(orders) == 0 {
 		return 0, nil

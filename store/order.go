@@ -15,7 +15,8 @@ import (
 var _ ccpor.OrderService = (*DB)(nil)
 
 // CreateOrder stores a prepared order as version 1 and appends it to the
-// outbox, in one transaction. An empty ID gets a random UUID. It returns
+// outbox and its entry to the law-enforcement transmission queue, in one
+// transaction. An empty ID gets a random UUID. It returns
 // EInvalid for a malformed ID and EConflict when the ID exists.
 func (db *DB) CreateOrder(ctx context.Context, o *ccpor.Order) error {
 	if o.ID == "" {
@@ -46,6 +47,9 @@ func (db *DB) CreateOrder(ctx context.Context, o *ccpor.Order) error {
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO order_versions (order_id, version, action, at, by_user, reason, doc)
 			VALUES ($1, 1, 'create', $2, $3, $4, $5)`, o.ID, now, actor(ctx), o.OverrideReason, doc); err != nil {
+			return err
+		}
+		if err := enqueueTransmission(ctx, tx, o, 1, "create", doc, now); err != nil {
 			return err
 		}
 		return appendOutbox(ctx, tx, o.ID)
@@ -155,7 +159,8 @@ func findOrderByID(ctx context.Context, tx pgx.Tx, id string) (*ccpor.Order, err
 }
 
 // UpdateOrder stores o as the next version of an existing order, recording
-// the action and reason. o.Version must be the version the change was made
+// the action and reason, and queues the change for law enforcement in the
+// same transaction. o.Version must be the version the change was made
 // from: if someone else changed the order since, it returns EConflict and
 // nothing is written (optimistic concurrency).
 func (db *DB) UpdateOrder(ctx context.Context, o *ccpor.Order, action, reason string) error {
@@ -191,6 +196,9 @@ func (db *DB) UpdateOrder(ctx context.Context, o *ccpor.Order, action, reason st
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO order_versions (order_id, version, action, at, by_user, reason, doc)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, o.ID, o.Version+1, action, now, actor(ctx), reason, doc); err != nil {
+			return err
+		}
+		if err := enqueueTransmission(ctx, tx, o, o.Version+1, action, doc, now); err != nil {
 			return err
 		}
 		return appendOutbox(ctx, tx, o.ID)

@@ -31,6 +31,7 @@ Commands:
   user     manage users and their bearer tokens
   audit    verify the audit trail's hash chain, or list its entries
   ocr      say whether this machine reads scans (status), or queue failed ones again (retry)
+  transmit list the law-enforcement transmission queue, or record an answer (ack, reject)
 
 Every command finds PostgreSQL by itself: DATABASE_URL when set, else the
 local server on 127.0.0.1:5432 (database "ccpor", created when missing),
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&AuditCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "ocr":
 		return (&OCRCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
+	case "transmit":
+		return (&TransmitCommand{Stdout: stdout, Stderr: stderr}).Run(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -33,6 +33,7 @@ type ServeCommand struct {
 	maxDocumentMB  int
 	demoScans      int
 	ocr            bool
+	transmitDir    string
 	// Listening, when set, receives the bound address once the server
 	// accepts connections (tests listen on :0).
 	Listening chan<- string
@@ -49,6 +50,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.demoScans, "demo-scans", 100, "with --demo, how many demo orders get a generated scan")
 	fs.IntVar(&c.maxDocumentMB, "max-document-mb", api.DefaultMaxDocumentBytes>>20, "largest scanned document accepted, in MB")
 	fs.BoolVar(&c.ocr, "ocr", true, "read the words on uploaded scans with tesseract, when installed (false: leave them to other nodes)")
+	fs.StringVar(&c.transmitDir, "transmit-dir", "", "send orders to law enforcement as files in this directory, shared with the receiving system and every transmitting node (default: off on this node)")
 	c.limits = api.DefaultRateLimits
 	for _, f := range []struct {
 		name, what string
@@ -119,6 +121,18 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if !tools.PDF() {
 		log.Warn("poppler-utils not installed: PDF uploads are refused and PDF pages cannot be shown")
+	}
+
+	if c.transmitDir != "" {
+		drop, err := openFileDrop(c.transmitDir)
+		if err != nil {
+			return err
+		}
+		t := &transmitter{db: db, transport: drop, log: log}
+		go t.run(ctx)
+		log.Info("law-enforcement transmission on", "dir", c.transmitDir)
+	} else {
+		log.Info("law-enforcement transmission off on this node: messages wait in the queue for a node with --transmit-dir")
 	}
 
 	if c.demo > 0 && c.demoScans > 0 {
