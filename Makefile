@@ -14,7 +14,7 @@ FUZZERS := .:FuzzParseDate .:FuzzParseOrder ./matching:FuzzFold ./matching:FuzzP
 	./cmd/ccpor:FuzzImportLine ./api:FuzzSearchRequest ./store/scan:FuzzInspect
 FUZZTIME ?= 10s
 
-.PHONY: build run test lint bench clean fuzz deps
+.PHONY: build run test lint bench clean fuzz deps test-deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ccpor
@@ -24,7 +24,7 @@ build:
 run: build deps
 	$(BIN) serve --addr :8080 --demo 20000
 
-test: deps
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
@@ -50,27 +50,35 @@ DOC_TOOLS := pdfinfo:poppler-utils pdftoppm:poppler-utils pdfdetach:poppler-util
 # when CI is set.
 TEST_TOOLS := chromium:chromium
 AXE_DIR := api/testdata/axe
-deps:
-	@missing=""; for t in $(DOC_TOOLS) $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+# install_missing installs, as root with apt-get, the Debian packages of
+# the commands in $(1) (command:package pairs) that are missing, or says
+# what $(2) needs.
+define install_missing
+	@missing=""; for t in $(1); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
 	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
 	if [ -n "$${missing// }" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing $$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing tesseract-ocr-eng >/dev/null || exit 1; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
 		else \
-			echo "not installed: $$missing- PDF checks and OCR need poppler-utils and tesseract-ocr, the browser tests chromium: sudo apt-get install $$missing"; \
+			echo "not installed: $$missing- $(2) need them: sudo apt-get install $$missing"; \
 		fi; \
-	fi; \
-	if [ ! -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] || [ $(AXE_DIR)/package-lock.json -nt $(AXE_DIR)/node_modules/.package-lock.json ]; then \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(DOC_TOOLS),PDF checks and OCR)
+
+# What the tests need beyond deps: Chromium and axe-core for the browser
+# tests. `make run` does without them.
+test-deps: deps
+	$(call install_missing,$(TEST_TOOLS),the browser tests)
+	@if [ ! -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] || [ $(AXE_DIR)/package-lock.json -nt $(AXE_DIR)/node_modules/.package-lock.json ]; then \
 		if command -v npm >/dev/null; then \
 			echo "installing axe-core in $(AXE_DIR)"; \
-			if [ -f $(AXE_DIR)/package-lock.json ]; then \
-				npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error >/dev/null || exit 1; \
-			else \
-				npm install --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error >/dev/null || exit 1; \
-			fi; \
+			npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error >/dev/null || exit 1; \
 		else \
-			echo "not installed: axe-core - the browser tests need it: install npm, then make deps"; \
+			echo "not installed: axe-core - the browser tests need it: install npm, then make test-deps"; \
 		fi; \
 	fi
 

@@ -613,7 +613,7 @@ func mustBrowserDeps(t *testing.T) browserDeps {
 		missing = append(missing, "axe-core (npm ci --prefix api/testdata/axe)")
 	}
 	if len(missing) > 0 {
-		msg := fmt.Sprintf("the browser tests need %s: `make deps` installs them", strings.Join(missing, " and "))
+		msg := fmt.Sprintf("the browser tests need %s: `make test-deps` installs them", strings.Join(missing, " and "))
 		if os.Getenv("CI") == "" {
 			t.Skip(msg)
 		}
