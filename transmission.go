@@ -52,13 +52,15 @@ var TransmissionStates = []TransmissionState{TransmissionPending, TransmissionSe
 
 // TransmissionFormat names the payload's format. The payload is
 //
-//	{"format": "ccpor-order-v1", "message_id", "action", "order_id",
-//	 "order_version", "county", "created_at", "due_on", "order": {...}}
+//	{"format": "ccpor-ncic-v1", "message_id", "action", "order_id",
+//	 "order_version", "county", "created_at", "due_on",
+//	 "ncic": {...}, "order": {...}}
 //
-// with the order as the registry stores that version (its API JSON
-// without status, warnings and history). The NCIC-modelled format will
-// get a name of its own.
-const TransmissionFormat = "ccpor-order-v1"
+// with the NCIC-modelled message (NCICMessageOf) and the order as the
+// registry stores that version (its API JSON without status, warnings
+// and history). Messages queued before it were "ccpor-order-v1", the
+// same without "ncic": a receiver reads both.
+const TransmissionFormat = NCICFormat
 
 // Transmission is one message to law enforcement about one version of one
 // order.

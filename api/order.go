@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ccpor/ccpor"
@@ -40,6 +41,7 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	addNCICWarnings(o)
 	warnings := o.Warnings
 	if err := s.Orders.CreateOrder(ctx, o); err != nil {
 		return err
@@ -236,4 +238,20 @@ func (s *Server) readOrder(c *gin.Context) (*ccpor.Order, error) {
 		return nil, err
 	}
 	return o, nil
+}
+
+// addNCICWarnings warns of what the NCIC Protection Order File would
+// reject in o. The order is entered all the same: a court may not refuse
+// an order for missing descriptors (Family Code 6385(b)), but the clerk
+// can still add them before the message reaches law enforcement.
+func addNCICWarnings(o *ccpor.Order) {
+	ps := ccpor.NCICProblems(o)
+	if len(ps) == 0 {
+		return
+	}
+	d := make([]string, len(ps))
+	for i, p := range ps {
+		d[i] = p.Detail
+	}
+	o.Warnings = append(o.Warnings, "NCIC would reject: "+strings.Join(d, "; "))
 }

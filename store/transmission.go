@@ -19,7 +19,9 @@ import (
 // version, taken by transmitters (cmd/ccpor/transmit.go) with a lease and
 // marked sent, then acknowledged or rejected.
 
-// transmissionPayload is a message as sent (ccpor.TransmissionFormat).
+// transmissionPayload is a message as sent (ccpor.NCICFormat): the order
+// modelled on the NCIC Protection Order File, and the order as stored.
+// Messages queued before it are "ccpor-order-v1", the same without ncic.
 type transmissionPayload struct {
 	Format       string                   `json:"format"`
 	MessageID    string                   `json:"message_id"`
@@ -29,6 +31,7 @@ type transmissionPayload struct {
 	County       string                   `json:"county"`
 	CreatedAt    time.Time                `json:"created_at"`
 	DueOn        ccpor.Date               `json:"due_on"`
+	NCIC         ccpor.NCICMessage        `json:"ncic"`
 	Order        json.RawMessage          `json:"order"`
 }
 
@@ -40,15 +43,17 @@ type transmissionPayload struct {
 // law enforcement by the system they come from. Sealed orders and orders
 // protecting confidential minors are sent whole, like any other: law
 // enforcement enforces them, and domain.md §4 releases confidential
-// details to it for enforcement.
+// details to it for enforcement. The NCIC message is of o as stored
+// (ccpor.NCICMessageOf: its Brady indicator computed, not as entered).
 func enqueueTransmission(ctx context.Context, tx pgx.Tx, o *ccpor.Order, version int, action string, doc []byte, now time.Time) error {
 	m := ccpor.Transmission{
 		ID: uuid.NewString(), OrderID: o.ID, OrderVersion: version, Action: ccpor.TransmissionActionOf(action),
 		County: o.County, CreatedAt: now, DueOn: ccpor.TransmissionDue(now),
 	}
 	payload, err := json.Marshal(transmissionPayload{
-		Format: ccpor.TransmissionFormat, MessageID: m.ID, Action: m.Action, OrderID: m.OrderID,
-		OrderVersion: m.OrderVersion, County: m.County, CreatedAt: m.CreatedAt.UTC(), DueOn: m.DueOn, Order: doc,
+		Format: ccpor.NCICFormat, MessageID: m.ID, Action: m.Action, OrderID: m.OrderID,
+		OrderVersion: m.OrderVersion, County: m.County, CreatedAt: m.CreatedAt.UTC(), DueOn: m.DueOn,
+		NCIC: ccpor.NCICMessageOf(o), Order: doc,
 	})
 	if err != nil {
 		return fmt.Errorf("transmission payload: %w", err)

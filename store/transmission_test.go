@@ -36,6 +36,9 @@ func TestTransmissionEnqueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, action := range []string{"modify", "renew", "service", "terminate"} {
+		if action == "modify" {
+			o.Terms.MoveOut = true
+		}
 		if err := db.UpdateOrder(ctx, o, action, "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -56,26 +59,53 @@ func TestTransmissionEnqueue(t *testing.T) {
 		t.Errorf("actions %v, want %v", got, want)
 	}
 
-	m, err := db.FindTransmission(ctx, ms[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var payload struct {
+	type payload struct {
 		Format       string
 		MessageID    string `json:"message_id"`
 		Action       string
 		OrderID      string `json:"order_id"`
 		OrderVersion int    `json:"order_version"`
 		DueOn        string `json:"due_on"`
+		NCIC         ccpor.NCICMessage
 		Order        ccpor.Order
 	}
-	if err := json.Unmarshal(m.Payload, &payload); err != nil {
-		t.Fatalf("payload %s: %v", m.Payload, err)
+	payloadOf := func(id string) payload {
+		t.Helper()
+		m, err := db.FindTransmission(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p payload
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			t.Fatalf("payload %s: %v", m.Payload, err)
+		}
+		return p
 	}
-	if payload.Format != ccpor.TransmissionFormat || payload.MessageID != m.ID || payload.Action != "enter" ||
-		payload.OrderID != o.ID || payload.OrderVersion != 1 || payload.DueOn != "2026-03-03" ||
-		payload.Order.ID != o.ID || payload.Order.CaseNumber != "25FL200001" || !payload.Order.Sealed {
-		t.Errorf("payload %s", m.Payload)
+	p := payloadOf(ms[0].ID)
+	if p.Format != ccpor.NCICFormat || p.MessageID != ms[0].ID || p.Action != "enter" ||
+		p.OrderID != o.ID || p.OrderVersion != 1 || p.DueOn != "2026-03-03" ||
+		p.Order.ID != o.ID || p.Order.CaseNumber != "25FL200001" || !p.Order.Sealed {
+		t.Errorf("payload %+v", p)
+	}
+	// The NCIC-modelled message: the court, the subject's descriptors, the
+	// condition codes, and the Brady indicator computed from the law (an
+	// after-hearing order protecting a spouse with a conduct order), where
+	// the order carries U, as Prepare filled it.
+	n := p.NCIC
+	if n.CourtORI != "CA0010000" || !n.CourtORIPlaceholder || n.CaseNumber != "25FL200001" || n.Form != "DV-130" ||
+		n.IssuedOn != ccpor.NewDate(2025, time.June, 3) || n.ExpiresAt != ccpor.NewDate(2028, time.June, 3) || n.NonExpiring ||
+		n.Subject.Last != "García López" || n.Subject.Sex != "M" || n.Subject.Race != "H" ||
+		len(n.Protected) != 1 || n.Protected[0].First != "Ana" || n.Protected[0].Relationship != "spouse" ||
+		n.Brady != ccpor.BradyYes || p.Order.Brady != ccpor.BradyUnknown || n.Service.Status != ccpor.ServiceUnknown {
+		t.Errorf("ncic %+v", n)
+	}
+	if got, want := n.Conditions, []string{"01", "04", "05", "07"}; !cmp.Equal(got, want) {
+		t.Errorf("entry conditions %v, want %v", got, want)
+	}
+	// Each message has the version it tells of: the modification added a
+	// move-out order (03).
+	if got, want := payloadOf(ms[1].ID).NCIC.Conditions, []string{"01", "03", "04", "05", "07"}; !cmp.Equal(got, want) {
+		t.Errorf("modification conditions %v, want %v", got, want)
 	}
 
 	// Intake refused as a duplicate: nothing stored, nothing queued.
