@@ -8,6 +8,9 @@ type OrderAccess struct {
 	Type   OrderType
 	County string
 	Sealed bool
+	// Registered marks an order made elsewhere and registered here
+	// (DV-600), sealed by law but open to law enforcement.
+	Registered bool
 	// ConfidentialMinors are the positions in Protected of minors whose
 	// identity is kept confidential.
 	ConfidentialMinors []int
@@ -15,7 +18,7 @@ type OrderAccess struct {
 
 // AccessOf returns what decides who may see o.
 func AccessOf(o *Order) OrderAccess {
-	a := OrderAccess{Type: o.Type, County: o.County, Sealed: o.Sealed}
+	a := OrderAccess{Type: o.Type, County: o.County, Sealed: o.Sealed, Registered: o.Registration != nil}
 	for i := range o.Protected {
 		if p := &o.Protected[i]; p.Minor && p.Confidential {
 			a.ConfidentialMinors = append(a.ConfidentialMinors, i)
@@ -28,7 +31,7 @@ func AccessOf(o *Order) OrderAccess {
 // not see is answered as if it did not exist (404, absent from searches,
 // counts, duplicate candidates and conflict results):
 //   - a sealed order only by the issuing court: its county's judges and
-//     clerks;
+//     clerks — and, for a registered foreign order, law enforcement;
 //   - a juvenile order (WIC 827) only by judges, juvenile-division clerks
 //     and law enforcement;
 //   - every other order by every role, statewide.
@@ -37,6 +40,11 @@ func (u *User) MaySee(a OrderAccess) bool {
 		return false
 	}
 	if a.Sealed {
+		// A registered foreign order is sealed, but open to law
+		// enforcement, which enforces it (Family Code 6404(a)(2)).
+		if a.Registered && u.Role == RoleOfficer {
+			return true
+		}
 		return (u.Role == RoleJudge || u.Role == RoleClerk) && u.County == a.County
 	}
 	if a.Type == OrderJV {

@@ -105,8 +105,12 @@ type Order struct {
 	Protected       []Party      `json:"protected"`
 	Terms           Terms        `json:"terms"`
 	Brady           Brady        `json:"brady,omitempty"`
-	// Sealed orders (e.g. registered foreign orders, FC 6404(a)(2)) are
-	// seen by nobody but the issuing court.
+	// Registration is set when the order was made outside California
+	// and registered here (Family Code 6404, 6454); see Registration.
+	Registration *Registration `json:"registration,omitempty"`
+	// Sealed orders are seen by nobody but the court that holds them:
+	// the issuing court, or for a registered order the registering
+	// court. Prepare seals every registered order (FC 6404(a)(2)).
 	Sealed bool   `json:"sealed,omitempty"`
 	Notes  string `json:"notes,omitempty"`
 	// OverrideReason is a clerk's reason for entering an order the

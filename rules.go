@@ -7,12 +7,20 @@ import (
 )
 
 // TypeRule is what the law fixes for one order type: its Judicial Council
-// forms, the divisions that issue it, and how long it may last.
+// forms, the divisions that issue it, how long it may last, and whether
+// an order of its kind made elsewhere is registered here.
 type TypeRule struct {
 	Name      string
 	Statute   string
 	Forms     map[Phase][]string // forms by phase; the first is the default
 	Divisions []Division         // the first is the default; none means any
+	// Registered lists the phases in which an order of this kind made
+	// by another state, a tribe or Canada is registered here, on
+	// RegistrationForm (see Registration); none means it is not. The
+	// DV-600 is not among Forms: those are the forms a California court
+	// issues the order on, and the DV-600 never comes without a
+	// registration.
+	Registered []Phase
 	// MaxYears caps an order made after a hearing.
 	MaxYears int
 	// BlankYears is how long an after-hearing order lasts when no expiry
@@ -31,31 +39,41 @@ const (
 	temporaryMaxDays     = 25
 )
 
-// TypeRules holds the rule of every order type (domain.md §1).
+// registrable are the phases in which a foreign order is registered: as
+// it was made, with or without a hearing.
+var registrable = []Phase{PhaseTemporary, PhaseAfterHearing}
+
+// TypeRules holds the rule of every order type (domain.md §1). Foreign
+// protection orders are those made under the domestic violence, family
+// violence or antistalking laws of the issuing jurisdiction (Family Code
+// 6401(5)), by a civil or criminal court (18 USC 2266(5)): DV, CPO, CH
+// and EA orders. Juvenile, school and workplace orders, and California's
+// own emergency orders, are not registered.
 var TypeRules = map[OrderType]TypeRule{
 	OrderDV: {
 		Name: "Domestic violence restraining order", Statute: "Family Code 6200 et seq.",
 		Forms:     map[Phase][]string{PhaseTemporary: {"DV-110"}, PhaseAfterHearing: {"DV-130", "DV-730"}},
 		Divisions: []Division{DivisionFamily},
-		MaxYears:  5, BlankYears: 3, BlankRule: "Family Code 6345(c)",
+		MaxYears:  5, BlankYears: 3, BlankRule: "Family Code 6345(c)", Registered: registrable,
 	},
 	OrderCPO: {
 		Name: "Criminal protective order", Statute: "Penal Code 136.2",
 		Forms:     map[Phase][]string{PhaseTemporary: {"CR-160", "CR-161"}, PhaseAfterHearing: {"CR-160", "CR-161"}},
 		Divisions: []Division{DivisionCriminal},
 		MaxYears:  10, BlankYears: 3, BlankRule: "the CR-160/CR-161 form (3 years from issuance when no date is listed)",
+		Registered: registrable,
 	},
 	OrderCH: {
 		Name: "Civil harassment restraining order", Statute: "Code of Civil Procedure 527.6",
 		Forms:     map[Phase][]string{PhaseTemporary: {"CH-110"}, PhaseAfterHearing: {"CH-130", "CH-730"}},
 		Divisions: []Division{DivisionCivil},
-		MaxYears:  5,
+		MaxYears:  5, Registered: registrable,
 	},
 	OrderEA: {
 		Name: "Elder or dependent adult abuse restraining order", Statute: "Welfare and Institutions Code 15657.03",
 		Forms:     map[Phase][]string{PhaseTemporary: {"EA-110"}, PhaseAfterHearing: {"EA-130", "EA-730"}},
 		Divisions: []Division{DivisionCivil, DivisionProbate},
-		MaxYears:  5,
+		MaxYears:  5, Registered: registrable,
 	},
 	OrderJV: {
 		Name: "Juvenile restraining order", Statute: "Welfare and Institutions Code 213.5",
@@ -123,11 +141,15 @@ func EPOExpiry(issued Date) Date {
 }
 
 // expiry computes or checks o.ExpiresAt from the rules of its type and
-// phase. It returns the warnings to show and the problems that make the
-// order invalid.
-func (o *Order) expiry(r TypeRule) (warnings []string, problems []FieldProblem) {
+// phase, or from the original order for a registered one; today is the
+// day of entry. It returns the warnings to show and the problems that
+// make the order invalid.
+func (o *Order) expiry(r TypeRule, today Date) (warnings []string, problems []FieldProblem) {
 	bad := func(format string, args ...any) {
 		problems = append(problems, FieldProblem{"expires_at", fmt.Sprintf(format, args...)})
+	}
+	if o.Registration != nil {
+		return o.registeredExpiry(today)
 	}
 	issued, given := o.IssuedOn, o.ExpiresAt
 	if o.Permanent && o.Phase != PhaseAfterHearing {

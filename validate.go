@@ -36,7 +36,13 @@ func (o *Order) Prepare(now time.Time) error {
 	r, ok := TypeRules[o.Type]
 	if !ok {
 		v.add("type", "unknown order type %q: use one of %s", o.Type, joinTypes())
-	} else {
+	}
+	switch {
+	case o.Registration != nil:
+		v.checkRegistration(o, r, ok)
+	case o.Form == RegistrationForm:
+		v.add("registration", "form %s registers an order made outside California: give the registration (kind, jurisdiction, original_case_number)", RegistrationForm)
+	case ok:
 		v.checkPhaseAndForm(o, r)
 		v.checkDivision(o, r)
 	}
@@ -70,7 +76,7 @@ func (o *Order) Prepare(now time.Time) error {
 		// centuries ago, and no search for active orders would show it.
 		v.add("issued_on", "issue date %s is not plausible: before %d", o.IssuedOn, oldestOrder)
 	case ok && v.phaseOK:
-		w, p := o.expiry(r)
+		w, p := o.expiry(r, v.today)
 		o.Warnings = append(o.Warnings, w...)
 		v.problems = append(v.problems, p...)
 	}

@@ -13,7 +13,7 @@ import (
 // search filters up to a page of candidates with it before counting them.
 func (db *DB) FindOrderAccess(ctx context.Context, ids []string) (map[string]ccpor.OrderAccess, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT o.id::text, o.type, o.county, coalesce((v.doc->>'sealed')::boolean, false),
+		SELECT o.id::text, o.type, o.county, coalesce((v.doc->>'sealed')::boolean, false), v.doc ? 'registration',
 			coalesce((SELECT array_agg(e.ord - 1 ORDER BY e.ord)
 				FROM jsonb_array_elements(v.doc->'protected') WITH ORDINALITY AS e(p, ord)
 				WHERE coalesce((e.p->>'minor')::boolean, false) AND coalesce((e.p->>'confidential')::boolean, false)),
@@ -29,7 +29,7 @@ func (db *DB) FindOrderAccess(ctx context.Context, ids []string) (map[string]ccp
 		var id, typ string
 		var a ccpor.OrderAccess
 		var minors []int64
-		if err := rows.Scan(&id, &typ, &a.County, &a.Sealed, &minors); err != nil {
+		if err := rows.Scan(&id, &typ, &a.County, &a.Sealed, &a.Registered, &minors); err != nil {
 			return nil, fmt.Errorf("order access: %w", err)
 		}
 		a.Type = ccpor.OrderType(typ)
