@@ -152,7 +152,10 @@ func requestClass(c *gin.Context) string {
 	switch route := c.FullPath(); {
 	case c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead:
 		return "read"
-	case route == "/api/v1/search" || strings.HasPrefix(route, "/api/v1/checks/"):
+	case route == "/api/v1/search" || strings.HasPrefix(route, "/api/v1/search/") ||
+		strings.HasPrefix(route, "/api/v1/checks/") || route == "/search" || route == "/checks/conflict":
+		// Searches and checks, by the API or a page (text search and
+		// exports of results included), share the searches' rate.
 		return "search"
 	}
 	return "write"
