@@ -46,6 +46,7 @@ func mustServer(t *testing.T, opts ...func(*api.Server)) *testServer {
 	db.Now = func() time.Time { return now }
 	s := api.NewServer(slog.New(slog.NewTextHandler(testLog{t}, nil)))
 	s.Orders, s.Documents, s.Queues, s.Users, s.Audit, s.Keys, s.Ready = db, db, db, db, db, db, db.Ping
+	s.Stats = db
 	s.Scan = scan.FindTools()
 	s.Now = db.Now
 	ix, err := index.Open(t.TempDir())

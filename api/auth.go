@@ -55,14 +55,20 @@ var policies = map[string]Policy{
 	"GET /intake":              court,
 	"POST /intake":             court,
 	"GET /queues":              {Roles: []ccpor.Role{ccpor.RoleClerk, ccpor.RoleAdmin}},
+	// Public statistics (stats.go): counts only, small ones withheld.
+	// Roles put the page in every signed-in user's menu.
+	"GET /stats": {Public: true, Roles: ccpor.Roles},
 
 	"POST /api/v1/sessions":   anyone, // login
 	"DELETE /api/v1/sessions": everyone,
 	"GET /api/v1/me":          everyone,
+	"GET /api/v1/stats":       anyone, // public statistics (stats.go)
 
 	"POST /api/v1/orders":                      court,
 	"GET /api/v1/orders/:id":                   everyone,
 	"GET /api/v1/orders/:id/versions/:version": everyone,
+	"GET /api/v1/orders/:id/export":            everyone,
+	"POST /api/v1/search/export":               {Roles: []ccpor.Role{ccpor.RoleJudge, ccpor.RoleClerk, ccpor.RoleOfficer, ccpor.RoleAdmin}},
 	"POST /api/v1/orders/:id/modify":           court,
 	"POST /api/v1/orders/:id/renew":            court,
 	"POST /api/v1/orders/:id/terminate":        court,

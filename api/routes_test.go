@@ -23,6 +23,7 @@ var publicRoutes = []string{
 	"GET /metrics",
 	"GET /openapi.yaml",
 	"POST /api/v1/sessions",
+	"GET /api/v1/stats", "GET /stats", // public statistics: counts only, small ones withheld (stats.go)
 	// The web interface's sign-in page and its assets.
 	"GET /login",
 	"POST /login",

@@ -45,6 +45,7 @@ type Server struct {
 	Documents ccpor.DocumentService
 	// Queues serves the clerks' work queues.
 	Queues Queues
+	Stats  Stats // the public statistics (stats.go)
 	Users  ccpor.UserService
 	Audit  Auditor
 	// Keys makes POSTs with an Idempotency-Key safe to retry.
@@ -125,6 +126,7 @@ func (s *Server) engine() *gin.Engine {
 	v1 := r.Group("/api/v1", s.auditRequests, s.authenticate, s.authorize)
 	v1.Use(byUser)
 	s.registerOrderRoutes(v1)
+	s.registerExchangeRoutes(v1)
 	s.registerSearchRoutes(v1)
 	s.registerCheckRoutes(v1)
 	s.registerLifecycleRoutes(v1)
@@ -132,6 +134,7 @@ func (s *Server) engine() *gin.Engine {
 	s.registerAuditRoutes(v1)
 	s.registerSessionRoutes(v1)
 	s.registerUserRoutes(v1)
+	s.registerStatsRoutes(v1)
 	s.registerUIRoutes(r)
 	return r
 }

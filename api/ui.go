@@ -117,6 +117,7 @@ func (s *Server) registerUIRoutes(r *gin.Engine) {
 	s.registerConflictPages(ui)
 	s.registerIntakePages(ui)
 	s.registerQueuePages(ui)
+	s.registerStatsPages(ui)
 }
 
 // pageData is what every page's layout needs.
@@ -145,6 +146,7 @@ var navLinks = []navLink{
 	{Path: "/checks/conflict", Label: "Conflict check"},
 	{Path: "/intake", Label: "New order"},
 	{Path: "/queues", Label: "Work queues"},
+	{Path: "/stats", Label: "Statistics"},
 }
 
 // render writes a page with status.

@@ -186,7 +186,7 @@ func TestBrowserClerk(t *testing.T) {
 	t.Run("EnterOrder", func(t *testing.T) {
 		tab := b.mustTab(t, ts.srv.URL, desktop)
 		tab.mustSignIn("clerk1")
-		if got, want := tab.menu(), []string{"Search", "New order", "Work queues"}; !slices.Equal(got, want) {
+		if got, want := tab.menu(), []string{"Search", "New order", "Work queues", "Statistics"}; !slices.Equal(got, want) {
 			t.Errorf("a clerk's menu = %q, want %q", got, want)
 		}
 
@@ -296,7 +296,7 @@ func TestBrowserJudge(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		tab := b.mustTab(t, ts.srv.URL, desktop)
 		tab.mustSignIn("judge1")
-		if got, want := tab.menu(), []string{"Search", "Conflict check"}; !slices.Equal(got, want) {
+		if got, want := tab.menu(), []string{"Search", "Conflict check", "Statistics"}; !slices.Equal(got, want) {
 			t.Errorf("a judge's menu = %q, want %q", got, want)
 		}
 		tab.mustFollow(`nav a[href="/checks/conflict"]`)
@@ -382,7 +382,7 @@ func TestBrowserTribal(t *testing.T) {
 		tab := b.mustTab(t, ts.srv.URL, desktop)
 		tab.mustSignIn("tribal1")
 		tab.mustPage("search")
-		if got, want := tab.menu(), []string{"Search"}; !slices.Equal(got, want) {
+		if got, want := tab.menu(), []string{"Search", "Statistics"}; !slices.Equal(got, want) {
 			t.Errorf("a tribal court's menu = %q, want %q", got, want)
 		}
 		tab.mustSubmit("form.search-form button", map[string]string{"last": "wrenf", "#status": "any"})

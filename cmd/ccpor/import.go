@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,8 +29,12 @@ const maxLine = 1 << 20
 var importNamespace = uuid.MustParse("5b0c4a52-7d0e-4d4f-9a43-6363706f7201")
 
 // ImportCommand adds orders from an NDJSON file, one order per line in the
-// API's JSON. Good lines are kept and bad ones reported by number; the
-// exit status is 2 when any line was bad.
+// API's JSON, or from a NIEM exchange document (a file whose first
+// character is "<": see ccpor.NewNIEMReader). Good orders are kept and bad
+// ones reported, by line or by the order's number, line and element; the
+// exit status is 2 when any was bad. XML that is broken or refused (a
+// DOCTYPE, too deep, too large) stops the import there, keeping the
+// orders before it.
 type ImportCommand struct {
 	Stdout, Stderr io.Writer
 	db             dbFlags
@@ -43,7 +48,7 @@ type importStats struct {
 // Run parses flags and imports the file.
 func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	var batch int
-	fs := newFlagSet("import", "import [--batch N] FILE   (FILE - reads standard input)", c.Stderr)
+	fs := newFlagSet("import", "import [--batch N] FILE   (NDJSON or NIEM XML; FILE - reads standard input)", c.Stderr)
 	fs.IntVar(&batch, "batch", 2000, "orders per transaction")
 	c.db.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -67,16 +72,22 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 		}
 		in = f
 	}
+	br := bufio.NewReaderSize(in, 64<<10)
+	isXML := sniffXML(br)
 	db, err := c.db.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	stats, err := importOrders(ctx, db, in, importOptions{
-		Batch: batch, Source: "ccpor import " + name, Report: c.Stderr, Size: size, Now: time.Now(),
+	stats, err := importOrders(ctx, db, br, importOptions{
+		Batch: batch, Source: "ccpor import " + name, Report: c.Stderr, Size: size, Now: time.Now(), XML: isXML,
 	})
-	fmt.Fprintf(c.Stdout, "%d lines: %d orders added, %d already present, %d bad\n",
-		stats.Lines, stats.Inserted, stats.Present, stats.Bad)
+	unit := "lines"
+	if isXML {
+		unit = "XML orders"
+	}
+	fmt.Fprintf(c.Stdout, "%d %s: %d orders added, %d already present, %d bad\n",
+		stats.Lines, unit, stats.Inserted, stats.Present, stats.Bad)
 	if err != nil {
 		return err
 	}
@@ -92,13 +103,28 @@ type importOptions struct {
 	Report io.Writer // bad lines and progress
 	Size   int64     // input size for progress, 0 when unknown
 	Now    time.Time
+	XML    bool // a NIEM exchange document, not NDJSON
 }
 
-// line is one NDJSON line and where it was.
+// sniffXML reports whether the input is XML: its first character, after
+// any byte order mark and white space, is "<". NDJSON starts with "{".
+func sniffXML(br *bufio.Reader) bool {
+	head, _ := br.Peek(4096)
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\uFEFF")), " \t\r\n")
+	return len(head) > 0 && head[0] == '<'
+}
+
+// line is one NDJSON line and where it was, or one order of an XML
+// document, decoded or with what is wrong with it.
 type line struct {
 	n       int
 	data    []byte
 	tooLong bool
+
+	xml   bool
+	order *ccpor.Order
+	err   error
+	where string // "order 3 (line 14)"
 }
 
 // chunk is a batch of lines on its way through the pipeline.
@@ -123,7 +149,11 @@ func importOrders(ctx context.Context, db *store.DB, r io.Reader, opt importOpti
 	var readErr error
 	go func() {
 		defer close(read)
-		readErr = readChunks(ctx, r, opt.Batch, read)
+		if opt.XML {
+			readErr = readNIEMChunks(ctx, r, opt.Batch, read)
+		} else {
+			readErr = readChunks(ctx, r, opt.Batch, read)
+		}
 	}()
 	var wg sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
@@ -211,6 +241,57 @@ func readChunks(ctx context.Context, r io.Reader, n int, out chan<- *chunk) erro
 	return nil
 }
 
+// readNIEMChunks splits a NIEM exchange document into chunks of n
+// orders, decoded as they are read (ccpor.NIEMReader). A problem with one
+// order goes on with the order; anything else ends the document.
+func readNIEMChunks(ctx context.Context, r io.Reader, n int, out chan<- *chunk) error {
+	cr := &countingReader{r: r}
+	nr := ccpor.NewNIEMReader(cr)
+	ch := &chunk{}
+	send := func() bool {
+		ch.end = cr.n
+		select {
+		case out <- ch:
+		case <-ctx.Done():
+			return false
+		}
+		ch = &chunk{seq: ch.seq + 1}
+		return true
+	}
+	var err error
+	for {
+		var o *ccpor.Order
+		o, err = nr.Next()
+		if errors.Is(err, io.EOF) {
+			err = nil
+			break
+		} else if err != nil && !errors.As(err, new(*ccpor.Error)) {
+			break
+		}
+		k, at := nr.Where()
+		ch.lines = append(ch.lines, line{n: k, xml: true, order: o, err: err, where: fmt.Sprintf("order %d (line %d)", k, at)})
+		if len(ch.lines) == n && !send() {
+			return ctx.Err()
+		}
+	}
+	if len(ch.lines) > 0 {
+		send()
+	}
+	return err
+}
+
+// countingReader counts the bytes read through it, for progress.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // readLine returns the next line without its newline. A line over maxLine
 // is consumed but not kept.
 func readLine(br *bufio.Reader, pos *int64) (data []byte, tooLong bool, err error) {
@@ -234,6 +315,18 @@ func readLine(br *bufio.Reader, pos *int64) (data []byte, tooLong bool, err erro
 // parseChunk turns a chunk's lines into prepared orders and reports.
 func parseChunk(ch *chunk, now time.Time) {
 	for _, l := range ch.lines {
+		if l.xml {
+			o, err := l.order, l.err
+			if err == nil {
+				err = prepareImported(o, now)
+			}
+			if err != nil {
+				ch.bad = append(ch.bad, fmt.Sprintf("%s: %s", l.where, describe(err)))
+				continue
+			}
+			ch.orders = append(ch.orders, o)
+			continue
+		}
 		if l.tooLong {
 			ch.bad = append(ch.bad, fmt.Sprintf("line %d: longer than %d bytes; skipped", l.n, maxLine))
 			continue
@@ -246,7 +339,7 @@ func parseChunk(ch *chunk, now time.Time) {
 		ch.orders = append(ch.orders, o)
 	}
 	for i := range ch.lines {
-		ch.lines[i].data = nil // the orders are parsed; free the bytes
+		ch.lines[i].data, ch.lines[i].order = nil, nil // the orders are parsed; free the bytes
 	}
 }
 
@@ -264,6 +357,19 @@ func parseLine(data []byte, now time.Time) (*ccpor.Order, error) {
 		return nil, err
 	}
 	return o, nil
+}
+
+// prepareImported prepares an order read from XML. One without an ID gets
+// one derived from its content, so importing the document again finds it.
+func prepareImported(o *ccpor.Order, now time.Time) error {
+	if o.ID == "" {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		o.ID = uuid.NewSHA1(importNamespace, b).String()
+	}
+	return o.Prepare(now)
 }
 
 // describe is an error as one line: the message and each field problem.

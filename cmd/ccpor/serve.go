@@ -147,8 +147,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		}()
 	}
 
+	// The public statistics are recomputed now and every statsRefresh.
+	go refreshStats(ctx, db, log)
+
 	srv := api.NewServer(log)
 	srv.Orders, srv.Documents, srv.Queues, srv.Users, srv.Audit, srv.Keys = db, db, db, db, db, db
+	srv.Stats = db
 	srv.Scan, srv.MaxDocumentBytes = tools, int64(c.maxDocumentMB)<<20
 	srv.Ready = db.Ping
 	srv.Index, srv.Follower = ix, follower
@@ -285,4 +289,30 @@ func demoPassword() (string, error) {
 		return "", err
 	}
 	return "demo-" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// statsRefresh is how often serve recomputes the public statistics: only
+// complete months are published, so a refresh catches orders entered
+// late and the turn of the month.
+const statsRefresh = 15 * time.Minute
+
+// refreshStats recomputes the public statistics (store.RefreshStats) at
+// start and every statsRefresh until ctx ends. Every node runs it; when
+// another node is refreshing, this one lets it.
+func refreshStats(ctx context.Context, db *store.DB, log *slog.Logger) {
+	t := time.NewTicker(statsRefresh)
+	defer t.Stop()
+	for {
+		start := time.Now()
+		if ok, err := db.RefreshStats(ctx); err != nil && ctx.Err() == nil {
+			log.Error("statistics refresh", "err", err)
+		} else if ok {
+			log.Info("statistics refreshed", "seconds", time.Since(start).Seconds())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
