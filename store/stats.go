@@ -40,7 +40,7 @@ const (
 
 // statsLock is the advisory lock key held while the view is refreshed,
 // so that one node refreshes at a time.
-const statsLock = 0x63_63_70_6f_72_02 // "ccpor" 2
+const statsLock = 0x63_63_70_6f_72_04 // "ccpor" 4; each lock of store/ has its own number
 
 // Count is a published count, or Suppressed.
 type Count int

@@ -257,13 +257,13 @@ func TestStatsRefresh(t *testing.T) {
 	}
 	defer conn.Release()
 	// The key of store.statsLock: another node refreshing.
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, 0x63_63_70_6f_72_02); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, 0x63_63_70_6f_72_04); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := db.RefreshStats(ctx); err != nil || ok {
 		t.Errorf("with another node refreshing: RefreshStats = %v, %v; want false, nil", ok, err)
 	}
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, 0x63_63_70_6f_72_02); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, 0x63_63_70_6f_72_04); err != nil {
 		t.Fatal(err)
 	}
 }
