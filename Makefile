@@ -11,7 +11,7 @@ BENCH_ORDERS ?= 1000000
 # Each fuzzer as package:FuzzName. Their seed corpora (testdata/fuzz/) run
 # with every `go test`; `make fuzz` looks for new inputs, FUZZTIME each.
 FUZZERS := .:FuzzParseDate .:FuzzParseOrder ./matching:FuzzFold ./matching:FuzzParseName \
-	./cmd/ccpor:FuzzImportLine ./api:FuzzSearchRequest ./store/scan:FuzzInspect
+	./cmd/ccpor:FuzzImportLine ./api:FuzzSearchRequest ./store/scan:FuzzInspect .:FuzzParseNIEM
 FUZZTIME ?= 10s
 
 .PHONY: build run test lint bench clean fuzz deps test-deps
