@@ -176,23 +176,33 @@ func (e *likelyDuplicate) Error() string {
 
 // handleOrderView returns one order with its history.
 func (s *Server) handleOrderView(c *gin.Context) error {
-	ctx := c.Request.Context()
-	o, err := s.Orders.FindOrderByID(ctx, c.Param("id"))
+	o, docs, err := s.viewOrder(c.Request.Context(), c.Param("id"))
 	if err != nil {
-		return err
-	}
-	if err := showOrder(ctx, o); err != nil {
-		return err
-	}
-	docs, err := s.orderDocuments(ctx, o)
-	if err != nil {
-		return err
-	}
-	if err := s.Audit.Audit(ctx, "order.view", o.ID, nil); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, orderView{Order: o, Documents: docs})
 	return nil
+}
+
+// viewOrder reads an order and its documents as the acting user may see
+// them, and records that they saw it: the API's view and the order page.
+// ENotFound for an order they may not see.
+func (s *Server) viewOrder(ctx context.Context, id string) (*ccpor.Order, []documentView, error) {
+	o, err := s.Orders.FindOrderByID(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := showOrder(ctx, o); err != nil {
+		return nil, nil, err
+	}
+	docs, err := s.orderDocuments(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.Audit.Audit(ctx, "order.view", o.ID, nil); err != nil {
+		return nil, nil, err
+	}
+	return o, docs, nil
 }
 
 // orderView is an order with its documents.

@@ -91,6 +91,16 @@ func (s *Server) auditLoginFailure(ctx context.Context, outcome, username string
 // handleLogout ends the session of the cookie and clears the cookie. With
 // a bearer token and no cookie there is nothing to end.
 func (s *Server) handleLogout(c *gin.Context) error {
+	if err := s.endSession(c); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// endSession ends the session of the request's cookie, if any, records
+// it, and clears the cookie: the API's logout and the sign-out button.
+func (s *Server) endSession(c *gin.Context) error {
 	ctx := c.Request.Context()
 	if secret, err := c.Cookie(sessionCookie); err == nil && secret != "" {
 		if err := s.Users.Logout(ctx, secret); err != nil {
@@ -101,7 +111,6 @@ func (s *Server) handleLogout(c *gin.Context) error {
 		}
 	}
 	s.clearSessionCookie(c)
-	c.Status(http.StatusNoContent)
 	return nil
 }
 

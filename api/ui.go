@@ -348,16 +348,9 @@ func (s *Server) handleLoginForm(c *gin.Context) error {
 }
 
 func (s *Server) handleLogoutForm(c *gin.Context) error {
-	ctx := c.Request.Context()
-	if secret, err := c.Cookie(sessionCookie); err == nil && secret != "" {
-		if err := s.Users.Logout(ctx, secret); err != nil {
-			return err
-		}
-		if err := s.Audit.Audit(ctx, "session.logout", "", nil); err != nil {
-			return err
-		}
+	if err := s.endSession(c); err != nil {
+		return err
 	}
-	s.clearSessionCookie(c)
 	c.Redirect(http.StatusSeeOther, "/login")
 	return nil
 }
@@ -521,18 +514,8 @@ func (s *Server) handleOrderPage(c *gin.Context) error {
 // refused comes back with its problems and what was typed.
 func (s *Server) renderOrderPage(c *gin.Context, status int, service gin.H) error {
 	ctx := c.Request.Context()
-	o, err := s.Orders.FindOrderByID(ctx, c.Param("id"))
+	o, docs, err := s.viewOrder(ctx, c.Param("id"))
 	if err != nil {
-		return err
-	}
-	if err := showOrder(ctx, o); err != nil {
-		return err
-	}
-	docs, err := s.orderDocuments(ctx, o)
-	if err != nil {
-		return err
-	}
-	if err := s.Audit.Audit(ctx, "order.view", o.ID, nil); err != nil {
 		return err
 	}
 	u := ccpor.UserFromContext(ctx)
