@@ -103,25 +103,7 @@ func mustServer(t *testing.T, opts ...func(*api.Server)) *testServer {
 // the OpenAPI document before returning it.
 func (ts *testServer) do(role ccpor.Role, method, path string, body []byte) (*http.Response, []byte) {
 	ts.t.Helper()
-	req, err := http.NewRequest(method, ts.srv.URL+path, bytes.NewReader(body))
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+ts.tokens[role])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	ts.checkSpec(req, body, resp, got)
-	return resp, got
+	return ts.sendAs(role, method, path, "application/json", body)
 }
 
 func (ts *testServer) checkSpec(req *http.Request, reqBody []byte, resp *http.Response, body []byte) {
