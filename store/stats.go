@@ -355,9 +355,9 @@ func statsRelations() []statsRelation {
 // the total less the published parts would give the withheld count
 // away. The choice depends on the month's whole table and never on the
 // query, so one count is shown or withheld alike whoever asks for it.
-// It stops subtraction along one row or column, not every combination
-// of sums; with SuppressBelow small, what a longer chain of sums could
-// narrow down is a range, at the scale of a county and a month.
+// This is the usual heuristic, not a proof: it defeats subtraction
+// within one sum, but several sums solved together (linear programming
+// over the table) can still narrow a withheld count to a range.
 func suppress(t statsTable, rels []statsRelation) map[statsCell]bool {
 	hidden := map[statsCell]bool{}
 	for c, n := range t {
