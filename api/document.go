@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -93,8 +92,8 @@ func (s *Server) handleDocumentUpload(c *gin.Context) error {
 	if err := showOrder(ctx, o); err != nil {
 		return err
 	}
-	if u := ccpor.UserFromContext(ctx); u.County != o.County {
-		return ccpor.Errorf(ccpor.EForbidden, "Only clerks of %s County, which issued this order, may add documents to it.", o.County)
+	if err := mayAddDocuments(ctx, o); err != nil {
+		return err
 	}
 	up, err := s.readUpload(c)
 	if up != nil {
@@ -103,38 +102,9 @@ func (s *Server) handleDocumentUpload(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.Scan.Inspect(ctx, up.path, up.declared, up.filename, scan.Limits{})
-	var ref *scan.Refusal
-	switch {
-	case errors.As(err, &ref):
-		status := http.StatusUnprocessableEntity
-		if ref.Code == "unsupported_type" || ref.Code == "type_mismatch" {
-			status = http.StatusUnsupportedMediaType
-		}
-		return &refusal{status, ref.Code, ref.Message}
-	case errors.Is(err, scan.ErrUnavailable):
-		s.Logger.Error("document check unavailable", "err", err)
-		return ccpor.Errorf(ccpor.EUnavailable, "This server cannot check that kind of file: %s is not installed.", missingTool(err))
-	case err != nil:
-		return err
-	}
-	d := &ccpor.Document{OrderID: o.ID, Kind: up.kind, MediaType: info.MediaType, Filename: up.filename,
-		Size: up.size, SHA256: up.sha256, Pages: info.Pages, Width: info.Width, Height: info.Height, Redacted: up.redacted}
-	f, err := os.Open(up.path)
+	d, existing, err := s.keepScan(ctx, o, up)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	existing, err := s.Documents.CreateDocument(ctx, d, f)
-	if err != nil {
-		return err
-	}
-	if err := s.Audit.Audit(ctx, "document.upload", o.ID, gin.H{"document_id": d.ID, "sha256": d.SHA256,
-		"size": d.Size, "media_type": d.MediaType, "existing": existing}); err != nil {
-		return err
-	}
-	if s.Follower != nil {
-		s.Follower.Nudge()
 	}
 	status := http.StatusCreated
 	if existing {
@@ -145,6 +115,56 @@ func (s *Server) handleDocumentUpload(c *gin.Context) error {
 	c.Header("Location", "/api/v1/documents/"+d.ID)
 	c.JSON(status, gin.H{"document": s.viewDocument(ccpor.UserFromContext(ctx), ccpor.AccessOf(o), *d), "existing": existing})
 	return nil
+}
+
+// mayAddDocuments refuses (EForbidden) anyone but a clerk of the county
+// that issued o; the route's policy already admits only clerks.
+func mayAddDocuments(ctx context.Context, o *ccpor.Order) error {
+	if u := ccpor.UserFromContext(ctx); u.County != o.County {
+		return ccpor.Errorf(ccpor.EForbidden, "Only clerks of %s County, which issued this order, may add documents to it.", o.County)
+	}
+	return nil
+}
+
+// keepScan checks a received file (its type from its bytes, confirmed by
+// decoding) and stores it with order o, audited: for the API's upload and
+// the scan attached at intake alike. A refused file is a *refusal; a
+// missing checking program EUnavailable.
+func (s *Server) keepScan(ctx context.Context, o *ccpor.Order, up *upload) (*ccpor.Document, bool, error) {
+	info, err := s.Scan.Inspect(ctx, up.path, up.declared, up.filename, scan.Limits{})
+	var ref *scan.Refusal
+	switch {
+	case errors.As(err, &ref):
+		status := http.StatusUnprocessableEntity
+		if ref.Code == scan.CodeUnsupportedType || ref.Code == scan.CodeTypeMismatch {
+			status = http.StatusUnsupportedMediaType
+		}
+		return nil, false, &refusal{status, ref.Code, ref.Message}
+	case errors.Is(err, scan.ErrUnavailable):
+		s.Logger.Error("document check unavailable", "err", err)
+		return nil, false, ccpor.Errorf(ccpor.EUnavailable, "This server cannot check that kind of file: %s is not installed.", missingTool(err))
+	case err != nil:
+		return nil, false, err
+	}
+	d := &ccpor.Document{OrderID: o.ID, Kind: up.kind, MediaType: info.MediaType, Filename: up.filename,
+		Size: up.size, SHA256: up.sha256, Pages: info.Pages, Width: info.Width, Height: info.Height, Redacted: up.redacted}
+	f, err := os.Open(up.path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	existing, err := s.Documents.CreateDocument(ctx, d, f)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.Audit.Audit(ctx, "document.upload", o.ID, gin.H{"document_id": d.ID, "sha256": d.SHA256,
+		"size": d.Size, "media_type": d.MediaType, "existing": existing}); err != nil {
+		return nil, false, err
+	}
+	if s.Follower != nil {
+		s.Follower.Nudge()
+	}
+	return d, existing, nil
 }
 
 // upload is a file received in a multipart request, in a temporary file.
@@ -192,7 +212,7 @@ func (s *Server) readUpload(c *gin.Context) (*upload, error) {
 		up.sawFields[name] = true
 		switch name {
 		case "file":
-			if err := up.receive(part, limit); err != nil {
+			if err := up.receive(part, part.FileName(), part.Header.Get("Content-Type"), limit); err != nil {
 				return up, err
 			}
 		case "kind", "redacted":
@@ -234,10 +254,12 @@ func (u *upload) setField(name, v string) error {
 	return nil
 }
 
-// receive streams the file part to a temporary file, hashing it.
-func (u *upload) receive(part *multipart.Part, limit int64) error {
-	u.filename = safeFilename(part.FileName())
-	u.declared = part.Header.Get("Content-Type")
+// receive streams a file to a temporary file, hashing it. A file over the
+// cap or empty is a *refusal; the temporary file is the caller's to
+// remove either way.
+func (u *upload) receive(r io.Reader, filename, declared string, limit int64) error {
+	u.filename = safeFilename(filename)
+	u.declared = declared
 	f, err := os.CreateTemp("", "ccpor-upload-*")
 	if err != nil {
 		return fmt.Errorf("upload temp file: %w", err)
@@ -245,7 +267,7 @@ func (u *upload) receive(part *multipart.Part, limit int64) error {
 	u.path = f.Name()
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(part, limit+1))
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, limit+1))
 	if err != nil {
 		return tooLargeOr(err, limit, ccpor.Errorf(ccpor.EInvalid, "The file could not be read: the upload was cut short."))
 	}

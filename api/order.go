@@ -28,14 +28,8 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	// A clerk enters their own court's orders.
-	if u := ccpor.UserFromContext(ctx); u.Role == ccpor.RoleClerk && u.County != "" && u.County != o.County {
-		return ccpor.Errorf(ccpor.EForbidden, "A clerk of %s County cannot enter an order of %s County.", u.County, o.County)
-	}
-	// Nobody enters an order they could not read back: juvenile orders are
-	// for juvenile-division clerks, sealed ones for the issuing court.
-	if u := ccpor.UserFromContext(ctx); !u.MaySee(ccpor.AccessOf(o)) {
-		return ccpor.Errorf(ccpor.EForbidden, "This user may not enter a juvenile or sealed order.")
+	if err := mayEnter(ccpor.UserFromContext(ctx), o); err != nil {
+		return err
 	}
 	flagged, err := s.guardIntake(ctx, o)
 	if err != nil {
@@ -264,4 +258,18 @@ func addNCICWarnings(o *ccpor.Order) {
 		d[i] = p.Detail
 	}
 	o.Warnings = append(o.Warnings, "NCIC would reject: "+strings.Join(d, "; "))
+}
+
+// mayEnter returns EForbidden unless u may enter o, at the API's intake or
+// the intake page: a clerk enters their own court's orders, and nobody
+// enters an order they could not read back (juvenile orders are for
+// juvenile-division clerks, sealed ones for the issuing court).
+func mayEnter(u *ccpor.User, o *ccpor.Order) error {
+	if u.Role == ccpor.RoleClerk && u.County != "" && u.County != o.County {
+		return ccpor.Errorf(ccpor.EForbidden, "A clerk of %s County cannot enter an order of %s County.", u.County, o.County)
+	}
+	if !u.MaySee(ccpor.AccessOf(o)) {
+		return ccpor.Errorf(ccpor.EForbidden, "This user may not enter a juvenile or sealed order.")
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -26,7 +24,6 @@ import (
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/store"
-	"github.com/ccpor/ccpor/store/scan"
 	"github.com/gin-gonic/gin"
 )
 
@@ -118,13 +115,8 @@ func (s *Server) handleIntakeForm(c *gin.Context) error {
 		// with this beside the reason.
 		p.Problems["override_reason"] = []string{"Say why this is a different order."}
 	}
-	// The API's rules: a clerk enters their own court's orders, and
-	// nobody enters an order they could not read back.
-	if u.Role == ccpor.RoleClerk && u.County != "" && u.County != o.County {
-		return ccpor.Errorf(ccpor.EForbidden, "A clerk of %s County cannot enter an order of %s County.", u.County, o.County)
-	}
-	if !u.MaySee(ccpor.AccessOf(o)) {
-		return ccpor.Errorf(ccpor.EForbidden, "This user may not enter a juvenile or sealed order.")
+	if err := mayEnter(u, o); err != nil {
+		return err
 	}
 	return s.enterIntake(c, p, o, in)
 }
@@ -327,38 +319,19 @@ func (s *Server) storeIntakeScan(ctx context.Context, o *ccpor.Order, in *intake
 	if up == nil {
 		return ""
 	}
-	if u := ccpor.UserFromContext(ctx); u.County != o.County {
-		return refused("forbidden", fmt.Sprintf("Only clerks of %s County, which issued this order, may add documents to it.", o.County))
+	if err := mayAddDocuments(ctx, o); err != nil {
+		return refused("forbidden", ccpor.ErrorMessage(err))
 	}
-	info, err := s.Scan.Inspect(ctx, up.path, up.declared, up.filename, scan.Limits{})
-	var ref *scan.Refusal
+	_, _, err := s.keepScan(ctx, o, up)
+	var ref *refusal
 	switch {
 	case errors.As(err, &ref):
-		return refused(ref.Code, ref.Message)
-	case errors.Is(err, scan.ErrUnavailable):
-		s.Logger.Error("document check unavailable", "err", err)
-		return refused("unavailable", fmt.Sprintf("This server cannot check that kind of file: %s is not installed.", missingTool(err)))
+		return refused(ref.code, ref.message)
+	case ccpor.ErrorCode(err) == ccpor.EUnavailable:
+		return refused("unavailable", ccpor.ErrorMessage(err))
 	case err != nil:
-		s.Logger.Error("check intake scan", "order", o.ID, "err", err)
-		return "The scan could not be checked (internal error)."
-	}
-	d := &ccpor.Document{OrderID: o.ID, Kind: ccpor.DocSignedOrder, MediaType: info.MediaType, Filename: up.filename,
-		Size: up.size, SHA256: up.sha256, Pages: info.Pages, Width: info.Width, Height: info.Height}
-	f, err := os.Open(up.path)
-	if err == nil {
-		defer f.Close()
-		var existing bool
-		if existing, err = s.Documents.CreateDocument(ctx, d, f); err == nil {
-			err = s.Audit.Audit(ctx, "document.upload", o.ID, gin.H{"document_id": d.ID, "sha256": d.SHA256,
-				"size": d.Size, "media_type": d.MediaType, "existing": existing})
-		}
-	}
-	if err != nil {
 		s.Logger.Error("store intake scan", "order", o.ID, "err", err)
-		return "The scan could not be stored (internal error)."
-	}
-	if s.Follower != nil {
-		s.Follower.Nudge()
+		return "The scan could not be checked or stored (internal error)."
 	}
 	return ""
 }
@@ -458,37 +431,20 @@ func (s *Server) readIntakeForm(c *gin.Context) (*intakeInput, error) {
 	}
 }
 
-// receive streams the scan to a temporary file, hashing it. A file over
-// the cap or empty is refused on arrival (the order is still entered);
-// a cut-short upload fails the request.
+// receive streams the scan to a temporary file, hashing it, as an API
+// upload is received. A file over the cap or empty is refused on arrival
+// (the order is still entered); a cut-short upload fails the request.
 func (in *intakeInput) receive(r io.Reader, filename, declared string, limit int64) error {
-	up := &upload{filename: safeFilename(filename), declared: declared, kind: ccpor.DocSignedOrder}
-	f, err := os.CreateTemp("", "ccpor-upload-*")
-	if err != nil {
-		return fmt.Errorf("upload temp file: %w", err)
-	}
-	up.path = f.Name()
-	in.scan = up
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, limit+1))
+	up := &upload{kind: ccpor.DocSignedOrder}
+	err := up.receive(r, filename, declared, limit)
 	var ref *refusal
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe) || err == nil && n > limit:
-		ref = tooLarge(limit).(*refusal)
-	case err != nil:
-		return ccpor.Errorf(ccpor.EInvalid, "The scan could not be read: the upload was cut short.")
-	case n == 0:
-		ref = &refusal{http.StatusUnprocessableEntity, "empty_file", "The file is empty."}
-	}
-	if ref != nil {
+	if errors.As(err, &ref) {
 		up.remove()
-		in.scan, in.refused = nil, ref
+		in.refused = ref
 		return nil
 	}
-	up.size, up.sha256 = n, hex.EncodeToString(h.Sum(nil))
-	return f.Close()
+	in.scan = up
+	return err
 }
 
 // intakeChoice is one Judicial Council form a clerk may enter: the
