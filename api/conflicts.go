@@ -63,6 +63,9 @@ type conflictAnswer struct {
 	// Notices say that orders the judge may not see exist, and whom to
 	// ask: "a confidential order exists; contact the issuing court".
 	Notices []string `json:"notices,omitempty"`
+	// orders are the related orders as judged, by ID, for the page that
+	// shows them: read once, so the page shows the terms that were judged.
+	orders map[string]*ccpor.Order
 }
 
 func sealedNotice(o *ccpor.Order) string {
@@ -159,7 +162,8 @@ func (s *Server) checkConflicts(ctx context.Context, o *ccpor.Order, includeExpi
 		return strings.Compare(a.ID, b.ID)
 	})
 	bench := matching.NewBench(o, existing, today, s.Index.Calibrate(s.Match))
-	ans := &conflictAnswer{Related: []RelatedOrder{}, Conflicts: bench.Conflicts(), Precedence: bench.Precedence()}
+	ans := &conflictAnswer{Related: []RelatedOrder{}, Conflicts: bench.Conflicts(), Precedence: bench.Precedence(),
+		orders: map[string]*ccpor.Order{}}
 	if ans.Conflicts == nil {
 		ans.Conflicts = []ccpor.Conflict{}
 	}
@@ -171,6 +175,7 @@ func (s *Server) checkConflicts(ctx context.Context, o *ccpor.Order, includeExpi
 			continue
 		}
 		ans.Related = append(ans.Related, s.relatedOrder(bench, k, e, now))
+		ans.orders[e.ID] = e
 	}
 	slices.SortStableFunc(ans.Related, func(a, b RelatedOrder) int { return -cmp.Compare(a.Score, b.Score) })
 	for _, e := range sealed {

@@ -465,14 +465,12 @@ var conflictTermNames = map[ccpor.Term]string{
 
 func (s *Server) conflictResult(ctx context.Context, o *ccpor.Order, ans *conflictAnswer) (*conflictResult, error) {
 	u := ccpor.UserFromContext(ctx)
-	found, err := s.Orders.FindOrdersByIDs(ctx, relatedIDs(ans.Related))
-	if err != nil {
-		return nil, err
-	}
 	byID := map[string]*ccpor.Order{}
-	for _, e := range found {
-		u.Redact(e)
-		byID[e.ID] = e
+	for id, e := range ans.orders {
+		// A copy: the answer's orders are as judged, unredacted.
+		r := *e
+		u.Redact(&r)
+		byID[id] = &r
 	}
 	sr := ans.Searched
 	scope := sr.Scope
