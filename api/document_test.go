@@ -124,27 +124,11 @@ func multipartBody(tb testing.TB, filename, contentType string, data []byte, fie
 // against the OpenAPI document.
 func (ts *testServer) sendAs(role ccpor.Role, method, path, contentType string, body []byte) (*http.Response, []byte) {
 	ts.t.Helper()
-	req, err := http.NewRequest(method, ts.srv.URL+path, bytes.NewReader(body))
-	if err != nil {
-		ts.t.Fatal(err)
-	}
+	header := map[string]string{}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		header["Content-Type"] = contentType
 	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+ts.tokens[role])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	ts.checkSpec(req, body, resp, got)
-	return resp, got
+	return ts.doWith(role, method, path, body, header)
 }
 
 // upload sends a document for the order as role.
