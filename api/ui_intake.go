@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -34,12 +33,6 @@ import (
 const (
 	// intakeRows is how many protected persons the form has room for.
 	intakeRows = 4
-	// intakeFormOverhead is what an intake form carries besides the scan:
-	// its fields (notes and other terms up to 10,000 characters each) and
-	// the multipart framing.
-	intakeFormOverhead = 256 << 10
-	// maxIntakeField caps one field as read from a multipart body.
-	maxIntakeField = 64 << 10
 	// submissionWait is how long a second submission of a form waits for
 	// the first to be saved, to send the clerk to the same order.
 	submissionWait = 20 * time.Second
@@ -367,68 +360,32 @@ func (in *intakeInput) fingerprint() []byte {
 	return h.Sum(nil)
 }
 
-// readIntakeForm reads the posted form and receives its scan (the part
-// "scan") into a temporary file under the document cap, hashed as it
-// goes. A form whose body nobody has read yet is streamed part by part;
-// one the form-token check already parsed is taken from the parsed form.
+// readIntakeForm takes the posted form's fields and receives its scan (the
+// part "scan") into a temporary file under the document cap, hashed as it
+// goes. The form-token check (uiAuthenticate) has already parsed the body,
+// capped, with any file past the engine's MaxMultipartMemory on disk.
 func (s *Server) readIntakeForm(c *gin.Context) (*intakeInput, error) {
-	limit := s.maxDocumentBytes()
 	in := &intakeInput{values: url.Values{}}
 	r := c.Request
-	if r.MultipartForm != nil || r.PostForm != nil {
-		for k, vs := range r.PostForm {
-			in.values[k] = vs
-		}
-		if r.MultipartForm != nil && len(r.MultipartForm.File["scan"]) > 0 {
-			if len(r.MultipartForm.File["scan"]) > 1 {
-				return in, ccpor.Errorf(ccpor.EInvalid, "Attach one scan of the signed order.")
-			}
-			fh := r.MultipartForm.File["scan"][0]
-			f, err := fh.Open()
-			if err != nil {
-				return in, fmt.Errorf("open parsed scan: %w", err)
-			}
-			defer f.Close()
-			return in, in.receive(f, fh.Filename, fh.Header.Get("Content-Type"), limit)
-		}
-		return in, nil
-	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+	if r.MultipartForm == nil {
 		return in, ccpor.Errorf(ccpor.EInvalid, "The intake form must be sent as multipart/form-data.")
 	}
-	r.Body = http.MaxBytesReader(c.Writer, r.Body, limit+intakeFormOverhead)
-	mr, err := r.MultipartReader()
+	for k, vs := range r.PostForm {
+		in.values[k] = vs
+	}
+	files := r.MultipartForm.File["scan"]
+	if len(files) == 0 {
+		return in, nil
+	}
+	if len(files) > 1 {
+		return in, ccpor.Errorf(ccpor.EInvalid, "Attach one scan of the signed order.")
+	}
+	f, err := files[0].Open()
 	if err != nil {
-		return in, ccpor.Errorf(ccpor.EInvalid, "The intake form could not be read: %v.", err)
+		return in, fmt.Errorf("open parsed scan: %w", err)
 	}
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return in, nil
-		} else if err != nil {
-			if in.scan != nil || in.refused != nil {
-				// The scan comes last: what follows a scan over the cap
-				// is the rest of the scan.
-				return in, nil
-			}
-			return in, ccpor.Errorf(ccpor.EInvalid, "The intake form could not be read: %v.", err)
-		}
-		name := part.FormName()
-		if name == "scan" && part.FileName() != "" {
-			if in.scan != nil || in.refused != nil {
-				return in, ccpor.Errorf(ccpor.EInvalid, "Attach one scan of the signed order.")
-			}
-			if err := in.receive(part, part.FileName(), part.Header.Get("Content-Type"), limit); err != nil {
-				return in, err
-			}
-			continue
-		}
-		v, err := io.ReadAll(io.LimitReader(part, maxIntakeField+1))
-		if err != nil || len(v) > maxIntakeField {
-			return in, ccpor.Errorf(ccpor.EInvalid, "The form field %q could not be read or is too long.", name)
-		}
-		in.values.Add(name, string(v))
-	}
+	defer f.Close()
+	return in, in.receive(f, files[0].Filename, files[0].Header.Get("Content-Type"), s.maxDocumentBytes())
 }
 
 // receive streams the scan to a temporary file, hashing it, as an API
