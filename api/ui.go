@@ -521,7 +521,7 @@ func (s *Server) renderOrderPage(c *gin.Context, status int, service gin.H) erro
 	u := ccpor.UserFromContext(ctx)
 	p, _ := PolicyOf(http.MethodPost, "/orders/:id/service")
 	if service == nil {
-		service = gin.H{"Status": "personal", "ServedAt": s.Now().In(courtZone()).Format("2006-01-02T15:04")}
+		service = gin.H{"Status": "personal", "ServedAt": s.Now().In(ccpor.Pacific).Format("2006-01-02T15:04")}
 	}
 	// Service is recorded on an order in effect: one that ended binds no one.
 	service["Allowed"] = slices.Contains(p.Roles, u.Role) && o.Status == ccpor.StatusActive &&
@@ -531,15 +531,6 @@ func (s *Server) renderOrderPage(c *gin.Context, status int, service gin.H) erro
 		"Order": o, "Documents": docs, "ExpiresIn": expiresIn(o, ccpor.DateOf(s.Now())), "Service": service,
 	})
 	return nil
-}
-
-// courtZone is the time zone a time typed into a form is read in: the
-// courts' and officers' own (California's), not the server's.
-func courtZone() *time.Location {
-	if loc, err := time.LoadLocation("America/Los_Angeles"); err == nil {
-		return loc
-	}
-	return time.UTC
 }
 
 // handleServiceForm records service or a verbal notice from the order
@@ -560,7 +551,7 @@ func (s *Server) handleServiceForm(c *gin.Context) error {
 		req.Version = &n
 	}
 	if v := typed["served_at"].(string); v != "" && req.Status != ccpor.NotServed && req.Status != ccpor.ServiceUnknown {
-		at, err := time.ParseInLocation("2006-01-02T15:04", v, courtZone())
+		at, err := time.ParseInLocation("2006-01-02T15:04", v, ccpor.Pacific)
 		if err != nil {
 			bad = append(bad, ccpor.FieldProblem{Field: "served_at", Detail: "a date and time, e.g. 2026-03-02T16:30"})
 		}

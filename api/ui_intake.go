@@ -957,7 +957,7 @@ func (p *intakePage) order(now time.Time, override bool) *ccpor.Order {
 		} else {
 			// A day without a time: noon in California, which no time
 			// zone moves to another day.
-			at := time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, courtZone())
+			at := time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, ccpor.Pacific)
 			o.Service.ServedAt = &at
 		}
 	}
