@@ -2,7 +2,9 @@ package index
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,11 +21,18 @@ type Follower struct {
 	// Poll is how often the outbox is read when nothing nudges; changes
 	// written by other nodes arrive within it.
 	Poll time.Duration
+	// ReloadEvery is how often the follower looks for a generation that
+	// a rebuild swapped in, and checks the index for damage.
+	ReloadEvery time.Duration
 	// MaxLag is how many changes the index may be behind and still answer.
 	MaxLag int64
 
 	nudge chan struct{}
 	once  sync.Once
+	// rebuild asks Run to rebuild the index from the feed; rebuilding
+	// holds why while it runs, and search answers "unavailable" meanwhile.
+	rebuild    chan struct{}
+	rebuilding atomic.Pointer[string]
 	// caughtUp is set once the follower has read the outbox to its end:
 	// until then a lag within MaxLag could still be a whole registry
 	// missing from a new index.
@@ -40,8 +49,12 @@ const followBatch = 2000
 func (f *Follower) init() {
 	f.once.Do(func() {
 		f.nudge = make(chan struct{}, 1)
+		f.rebuild = make(chan struct{}, 1)
 		if f.Poll == 0 {
 			f.Poll = 250 * time.Millisecond
+		}
+		if f.ReloadEvery == 0 {
+			f.ReloadEvery = 2 * time.Second
 		}
 		if f.MaxLag == 0 {
 			f.MaxLag = 1000
@@ -58,16 +71,37 @@ func (f *Follower) Nudge() {
 	}
 }
 
+// RequestRebuild asks Run to rebuild the index from the feed, for why:
+// it is new while the registry is not (a bulk build is much faster than
+// replaying the outbox), or damaged. Searches answer "unavailable" until
+// the new generation is in use.
+func (f *Follower) RequestRebuild(why string) {
+	f.init()
+	if f.rebuilding.CompareAndSwap(nil, &why) {
+		f.caughtUp.Store(false)
+	}
+	select {
+	case f.rebuild <- struct{}{}:
+	default:
+	}
+}
+
 // Run applies changes until ctx ends. Errors are logged and retried: the
 // position in the index means nothing is lost across failures or restarts.
 func (f *Follower) Run(ctx context.Context) {
 	f.init()
-	reload := time.NewTicker(2 * time.Second)
+	reload := time.NewTicker(f.ReloadEvery)
 	defer reload.Stop()
 	for {
+		if f.rebuilding.Load() != nil {
+			f.rebuildNow(ctx)
+		}
 		n, err := f.Step(ctx)
 		if err != nil && ctx.Err() == nil {
 			f.Logger.Error("index follower", "err", err)
+			if err := f.Index.Check(); errors.Is(err, ErrDamaged) {
+				f.RequestRebuild(err.Error())
+			}
 		}
 		if n > 0 && err == nil {
 			continue // more may be waiting
@@ -76,6 +110,7 @@ func (f *Follower) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-f.nudge:
+		case <-f.rebuild:
 		case <-time.After(f.Poll):
 		case <-reload.C:
 			if switched, err := f.Index.Reload(); err != nil {
@@ -83,6 +118,37 @@ func (f *Follower) Run(ctx context.Context) {
 			} else if switched {
 				f.Logger.Info("index generation switched", "seq", f.Index.Seq())
 			}
+			if err := f.Index.Check(); errors.Is(err, ErrDamaged) {
+				f.RequestRebuild(err.Error())
+			}
+		}
+	}
+}
+
+// rebuildNow builds a new generation from the feed and switches to it,
+// retrying until it succeeds or ctx ends.
+func (f *Follower) rebuildNow(ctx context.Context) {
+	for wait := time.Second; ctx.Err() == nil; wait = min(2*wait, time.Minute) {
+		f.Logger.Warn("rebuilding the search index; searches answer 503 until it is done", "why", *f.rebuilding.Load(), "dir", f.Index.Dir())
+		start := time.Now()
+		// The directory itself may be what was lost.
+		err := os.MkdirAll(f.Index.Dir(), 0o755)
+		var n int
+		if err == nil {
+			n, err = Rebuild(ctx, f.Index.Dir(), f.Feed, nil)
+		}
+		if err == nil {
+			_, err = f.Index.Reload()
+		}
+		if err == nil {
+			f.Logger.Info("search index built", "orders", n, "seconds", time.Since(start).Seconds(), "seq", f.Index.Seq())
+			f.rebuilding.Store(nil)
+			return
+		}
+		f.Logger.Error("search index rebuild failed; trying again", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
 		}
 	}
 }
@@ -146,6 +212,14 @@ func (f *Follower) Ready(ctx context.Context) error {
 	f.mu.Unlock()
 	if headErr != nil {
 		return ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: the registry database does not answer.")
+	}
+	if f.rebuilding.Load() != nil {
+		return ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: the index is being rebuilt from the registry; try again shortly.")
+	}
+	if err := f.Index.Check(); errors.Is(err, ErrDamaged) {
+		f.Logger.Error("search index damaged", "err", err)
+		f.RequestRebuild(err.Error())
+		return ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: the index was damaged and is being rebuilt from the registry; try again shortly.")
 	}
 	if _, err := f.Index.Count(); err != nil {
 		return ccpor.Errorf(ccpor.EUnavailable, "Search unavailable: the index is not open.")

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -35,9 +36,19 @@ const Layout = "2026-12-01: machine-read text of scans"
 // rename, so readers see the old index or the new one, never half of one.
 const currentLink = "current"
 
+// lockName is the file in the index directory that the process
+// following the outbox holds a lock on. Two followers in one directory
+// would each write segments the other does not know of, and Bleve's own
+// lock (on root.bolt) waits forever instead of failing.
+const lockName = "serve.lock"
+
+// ErrInUse is the error of opening an index directory another server holds.
+var ErrInUse = errors.New("index directory in use by another ccpor serve")
+
 // Index is an open Bleve index with its outbox position.
 type Index struct {
-	dir string
+	dir  string
+	lock *os.File
 
 	mu  sync.RWMutex
 	bi  bleve.Index
@@ -46,6 +57,10 @@ type Index struct {
 
 	waitMu  sync.Mutex
 	waiters []waiter
+
+	// segments holds each segment file as first seen (see Check).
+	segMu    sync.Mutex
+	segments map[string]fileStamp
 }
 
 type waiter struct {
@@ -55,12 +70,22 @@ type waiter struct {
 
 // Open opens the index in dir, creating an empty one when there is none.
 // It fails when the index exists but cannot be read (corrupt): the caller
-// should then Rebuild.
+// should then Rebuild. It fails at once when another Index holds dir, in
+// this process or another: give each server its own directory.
 func Open(dir string) (*Index, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	lock, err := lockDir(dir)
+	if err != nil {
 		return nil, err
 	}
-	ix := &Index{dir: dir}
+	ix, err := openLocked(dir, lock)
+	if err != nil {
+		lock.Close()
+	}
+	return ix, err
+}
+
+func openLocked(dir string, lock *os.File) (*Index, error) {
+	ix := &Index{dir: dir, lock: lock, segments: map[string]fileStamp{}}
 	gen, err := os.Readlink(filepath.Join(dir, currentLink))
 	if errors.Is(err, os.ErrNotExist) {
 		gen, err = newGeneration(dir, 0)
@@ -79,6 +104,32 @@ func Open(dir string) (*Index, error) {
 	return ix, nil
 }
 
+// lockDir creates dir if needed and takes its lock without waiting,
+// writing this process's ID into the lock file for the message another
+// process gets.
+func lockDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s, by process %s; give each server its own --index-dir", ErrInUse, dir, strings.TrimSpace(string(holder)))
+		}
+		return nil, fmt.Errorf("lock index directory %s: %w", dir, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f, nil
+}
+
 func (ix *Index) open(gen string) error {
 	bi, err := bleve.OpenUsing(filepath.Join(ix.dir, gen), servingConfig)
 	if err != nil {
@@ -93,6 +144,9 @@ func (ix *Index) open(gen string) error {
 	old := ix.bi
 	ix.bi, ix.gen, ix.seq = bi, gen, seq
 	ix.mu.Unlock()
+	ix.segMu.Lock()
+	clear(ix.segments)
+	ix.segMu.Unlock()
 	if old != nil {
 		old.Close()
 	}
@@ -104,17 +158,22 @@ func (ix *Index) open(gen string) error {
 // whatever was there (an unreadable index) to be removed once a rebuild
 // replaces it.
 func OpenFresh(dir string) (*Index, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	gen, err := newGeneration(dir, 0)
+	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := swapCurrent(dir, gen); err != nil {
-		return nil, err
+	gen, err := newGeneration(dir, 0)
+	if err == nil {
+		err = swapCurrent(dir, gen)
 	}
-	return Open(dir)
+	var ix *Index
+	if err == nil {
+		ix, err = openLocked(dir, lock)
+	}
+	if err != nil {
+		lock.Close()
+	}
+	return ix, err
 }
 
 // servingConfig is the runtime configuration of the generation in use.
@@ -144,17 +203,24 @@ func (ix *Index) Outdated() bool {
 	return err != nil || string(v) != Layout
 }
 
-// Close closes the index.
+// Close closes the index and lets another process open its directory.
 func (ix *Index) Close() error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if ix.bi == nil {
-		return nil
+	var err error
+	if ix.bi != nil {
+		err = ix.bi.Close()
+		ix.bi = nil
 	}
-	err := ix.bi.Close()
-	ix.bi = nil
+	if ix.lock != nil {
+		ix.lock.Close()
+		ix.lock = nil
+	}
 	return err
 }
+
+// Dir returns the index directory.
+func (ix *Index) Dir() string { return ix.dir }
 
 // Seq returns the last outbox sequence number applied.
 func (ix *Index) Seq() int64 {
@@ -313,7 +379,7 @@ func (ix *Index) Reload() (bool, error) {
 		return false, err
 	}
 	removeStale(ix.dir, gen)
-	return true, nil
+	return true, ix.relock()
 }
 
 // removeStale deletes generations older than keep. Newer ones may be a

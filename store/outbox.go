@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/ccpor/ccpor"
@@ -24,7 +25,53 @@ func appendOutbox(ctx context.Context, tx pgx.Tx, ids ...string) error {
 	if _, err := tx.Exec(ctx, `INSERT INTO outbox (order_id) SELECT unnest($1::uuid[])`, ids); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
+	// Delivered at commit, once per transaction, to every node listening.
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, outboxChannel); err != nil {
+		return fmt.Errorf("outbox notify: %w", err)
+	}
 	return nil
+}
+
+// outboxChannel is the LISTEN/NOTIFY channel of outbox commits.
+const outboxChannel = "ccpor_outbox"
+
+// ListenChanges calls nudge each time a transaction that wrote the outbox
+// commits, through this node or any other, until ctx ends. It holds a
+// connection of its own, outside the pool. When that connection is lost it
+// connects again, and nudges once connected, since notifications sent in
+// between are gone; followers poll as well, so a lost notification costs
+// at most their poll interval.
+func (db *DB) ListenChanges(ctx context.Context, nudge func(), log *slog.Logger) {
+	for wait := time.Second; ctx.Err() == nil; wait = min(2*wait, 30*time.Second) {
+		err := db.listen(ctx, nudge, func() { wait = time.Second })
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("outbox notifications lost; polling until reconnected", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (db *DB) listen(ctx context.Context, nudge, connected func()) error {
+	conn, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
+		return err
+	}
+	connected()
+	nudge()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		nudge()
+	}
 }
 
 // Ensure DB is a change feed.

@@ -95,22 +95,15 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer ix.Close()
 	follower := &index.Follower{Index: ix, Feed: db, Logger: log}
-	go func() {
+	if stale {
 		// Searches answer 503 until the index has caught up; the rest of
 		// the API serves meanwhile.
-		if stale {
-			start := time.Now()
-			n, err := rebuild(ctx, db, c.indexDir, io.Discard)
-			if err != nil {
-				log.Error("search index rebuild failed; replaying the outbox instead", "err", err)
-			} else if _, err := ix.Reload(); err != nil {
-				log.Error("search index reload", "err", err)
-			} else {
-				log.Info("search index built", "orders", n, "seconds", time.Since(start).Seconds())
-			}
-		}
-		follower.Run(ctx)
-	}()
+		follower.RequestRebuild("the index is new or was unreadable")
+	}
+	go follower.Run(ctx)
+	// Changes committed through other nodes wake the follower at once;
+	// its polling is the fallback when a notification is lost.
+	go db.ListenChanges(ctx, follower.Nudge, log)
 
 	tools := scan.FindTools()
 	if c.ocr && tools.OCR() {
@@ -192,6 +185,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 // faster than replaying the whole outbox).
 func (c *ServeCommand) openIndex(ctx context.Context, db *store.DB, log *slog.Logger) (*index.Index, bool, error) {
 	ix, err := index.Open(c.indexDir)
+	if errors.Is(err, index.ErrInUse) {
+		return nil, false, err
+	}
 	if err != nil {
 		log.Error("search index unreadable; rebuilding it", "dir", c.indexDir, "err", err)
 		ix, err = index.OpenFresh(c.indexDir)
