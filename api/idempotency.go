@@ -112,18 +112,14 @@ func (s *Server) idempotent(c *gin.Context) {
 		if !answered {
 			// A panic: recover, outside, answers 500 on the real writer.
 			c.Writer = w.ResponseWriter
-			if err := keys.ReleaseIdempotencyKey(after, u.ID, key, claim.Claim); err != nil {
-				s.Logger.Error("release idempotency key", "err", err)
-			}
+			s.releaseKey(after, keys, u.ID, key, claim.Claim)
 		}
 	}()
 	c.Next()
 	answered = true
 	c.Writer = w.ResponseWriter
 	if w.status >= 500 {
-		if err := keys.ReleaseIdempotencyKey(after, u.ID, key, claim.Claim); err != nil {
-			s.Logger.Error("release idempotency key", "err", err)
-		}
+		s.releaseKey(after, keys, u.ID, key, claim.Claim)
 	} else {
 		kept := store.IdempotentResponse{Status: w.status, Header: map[string]string{}, Body: w.body.Bytes()}
 		for _, k := range replayedHeaders {
@@ -139,6 +135,38 @@ func (s *Server) idempotent(c *gin.Context) {
 	}
 	c.Writer.WriteHeader(w.status)
 	c.Writer.Write(w.body.Bytes())
+}
+
+// releaseRetry is how often a release that failed is tried again.
+const releaseRetry = 250 * time.Millisecond
+
+// releaseKey gives up a claim whose request failed, so that a retry does
+// the work. The failure is often the database's own — restarting, or out
+// of connections — and then the release fails too; it is tried again in
+// the background until it lands or the lease has run out, for otherwise
+// every retry would be told "in progress" for the whole lease
+// (store.IdempotencyLease) although nothing is.
+func (s *Server) releaseKey(ctx context.Context, keys IdempotencyStore, userID int64, key, claim string) {
+	err := keys.ReleaseIdempotencyKey(ctx, userID, key, claim)
+	if err == nil {
+		return
+	}
+	s.Logger.Warn("release idempotency key; retrying", "err", err)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), store.IdempotencyLease)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				s.Logger.Error("release idempotency key: given up; the key is free when its lease ends", "err", err)
+				return
+			case <-time.After(releaseRetry):
+			}
+			if err = keys.ReleaseIdempotencyKey(ctx, userID, key, claim); err == nil {
+				return
+			}
+		}
+	}()
 }
 
 func validIdempotencyKey(k string) bool {

@@ -182,6 +182,7 @@ func (f *Follower) Step(ctx context.Context) (int, error) {
 	for id := range seen {
 		deleted = append(deleted, id)
 	}
+	ccpor.Failpoint("index-apply")
 	if err := f.Index.Apply(orders, deleted, changes[len(changes)-1].Seq); err != nil {
 		return 0, err
 	}

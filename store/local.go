@@ -102,6 +102,16 @@ func canConnect(ctx context.Context, u string) bool {
 	return true
 }
 
+// StartCluster initialises (once) and starts a cluster in dir listening on
+// 127.0.0.1:port, as Locate does for its throwaway cluster; tests that
+// restart their own server use it (storetest.StartCluster).
+func StartCluster(ctx context.Context, dir string, port int) error {
+	return startLocalCluster(ctx, dir, port)
+}
+
+// PostgresBinDir is the directory of the installed initdb and pg_ctl.
+func PostgresBinDir() (string, error) { return postgresBinDir() }
+
 // startLocalCluster initialises (once) and starts a cluster in dir. Run as
 // root, it runs the server as the postgres user, since PostgreSQL refuses
 // to run as root.

@@ -40,7 +40,7 @@ Run "ccpor <command> --help" for a command's flags.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		var exit exitError
@@ -55,6 +55,32 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// errTerminated is the cause of main's context when SIGTERM ended it:
+// a service manager or orchestrator asking the process to go, which serve
+// answers by draining first (--drain). SIGINT is someone at a terminal,
+// who wants it to stop now.
+var errTerminated = errors.New("terminated by SIGTERM")
+
+// signalContext is a context ended by SIGINT or SIGTERM, whose cause says
+// which (errTerminated for SIGTERM).
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			if s == syscall.SIGTERM {
+				cancel(errTerminated)
+			} else {
+				cancel(context.Canceled)
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(nil) }
 }
 
 // exitError asks main for a particular exit status.

@@ -34,6 +34,7 @@ type ServeCommand struct {
 	demoScans      int
 	ocr            bool
 	transmitDir    string
+	drain          time.Duration
 	// Listening, when set, receives the bound address once the server
 	// accepts connections (tests listen on :0).
 	Listening chan<- string
@@ -51,6 +52,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.maxDocumentMB, "max-document-mb", api.DefaultMaxDocumentBytes>>20, "largest scanned document accepted, in MB")
 	fs.BoolVar(&c.ocr, "ocr", true, "read the words on uploaded scans with tesseract, when installed (false: leave them to other nodes)")
 	fs.StringVar(&c.transmitDir, "transmit-dir", "", "send orders to law enforcement as files in this directory, shared with the receiving system and every transmitting node (default: off on this node)")
+	fs.DurationVar(&c.drain, "drain", 5*time.Second, "after SIGTERM, serve this long with /readyz answering 503, so that a load balancer stops sending before the listener closes (Ctrl-C stops at once)")
 	c.limits = api.DefaultRateLimits
 	for _, f := range []struct {
 		name, what string
@@ -94,21 +96,29 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ix.Close()
+	// The background work stops after the server, not with ctx: requests
+	// served while draining still need the follower (an intake waits until
+	// its order is searchable).
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
 	follower := &index.Follower{Index: ix, Feed: db, Logger: log}
 	if stale {
 		// Searches answer 503 until the index has caught up; the rest of
 		// the API serves meanwhile.
 		follower.RequestRebuild("the index is new or was unreadable")
 	}
-	go follower.Run(ctx)
+	followerDone := make(chan struct{})
+	go func() { follower.Run(bg); close(followerDone) }()
+	// The index closes after the follower has stopped writing to it.
+	defer func() { stopBackground(); <-followerDone }()
 	// Changes committed through other nodes wake the follower at once;
 	// its polling is the fallback when a notification is lost.
-	go db.ListenChanges(ctx, follower.Nudge, log)
+	go db.ListenChanges(bg, follower.Nudge, log)
 
 	tools := scan.FindTools()
 	if c.ocr && tools.OCR() {
 		w := &ocrWorker{db: db, tools: tools, log: log, nudge: follower.Nudge}
-		go w.run(ctx)
+		go w.run(bg)
 	} else {
 		log.Info("OCR off on this node: scans wait for a node that reads them", "tesseract_installed", tools.OCR())
 	}
@@ -122,7 +132,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		t := &transmitter{db: db, transport: drop, log: log}
-		go t.run(ctx)
+		go t.run(bg)
 		log.Info("law-enforcement transmission on", "dir", c.transmitDir)
 	} else {
 		log.Info("law-enforcement transmission off on this node: messages wait in the queue for a node with --transmit-dir")
@@ -131,8 +141,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.demo > 0 && c.demoScans > 0 {
 		go func() {
 			start := time.Now()
-			n, err := seedScans(ctx, db, c.demoScans, tools.PDF())
-			if err != nil && ctx.Err() == nil {
+			n, err := seedScans(bg, db, c.demoScans, tools.PDF())
+			if err != nil && bg.Err() == nil {
 				log.Error("demo scans", "err", err)
 			} else if n > 0 {
 				log.Info("demo scans added", "documents", n, "seconds", time.Since(start).Seconds())
@@ -141,7 +151,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	// The public statistics are recomputed now and every statsRefresh.
-	go refreshStats(ctx, db, log)
+	go refreshStats(bg, db, log)
 
 	srv := api.NewServer(log)
 	srv.Orders, srv.Documents, srv.Queues, srv.Users, srv.Audit, srv.Keys = db, db, db, db, db, db
@@ -156,6 +166,24 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// While draining, /readyz tells the load balancer to stop sending;
+	// everything else is still served.
+	draining := make(chan struct{})
+	served := hs.Handler
+	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-draining:
+			if r.URL.Path == "/readyz" {
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.Header().Set("Cache-Control", "no-store")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, `{"type":"urn:ccpor:problem:unavailable","title":"Service Unavailable","status":503,"detail":"Shutting down: send requests to another server.","instance":"/readyz"}`)
+				return
+			}
+		default:
+		}
+		served.ServeHTTP(w, r)
+	})
 	log.Info("serving", "addr", ln.Addr().String())
 	if c.Listening != nil {
 		c.Listening <- ln.Addr().String()
@@ -166,6 +194,21 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	// Only SIGTERM drains: tests and Ctrl-C want the server gone at once.
+	// The background work (follower, OCR, transmission) goes on until the
+	// server has shut down; it resumes from PostgreSQL on the next start.
+	if c.drain > 0 && errors.Is(context.Cause(ctx), errTerminated) {
+		log.Info("draining: /readyz answers 503 while requests are still served", "seconds", c.drain.Seconds())
+		close(draining)
+		// New connections each carry one request, so that when the
+		// listener closes no idle connection is cut under a request.
+		hs.SetKeepAlivesEnabled(false)
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(c.drain):
+		}
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
