@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/store"
 	"github.com/gin-gonic/gin"
 )
 
@@ -59,6 +60,12 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		return
 	}
 	code := ccpor.ErrorCode(err)
+	if code == ccpor.EInternal && store.Unreachable(err) {
+		s.Logger.Warn("database unreachable", "err", err, "path", c.Request.URL.Path)
+		c.Header("Retry-After", "1")
+		s.writeProblem(c, http.StatusServiceUnavailable, ccpor.EUnavailable, "The registry database does not answer; try again shortly.", nil)
+		return
+	}
 	if code == ccpor.EInternal {
 		// Only internal errors are logged: the others are the user's, and
 		// the answer tells them.

@@ -7,8 +7,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ccpor/ccpor"
@@ -103,4 +106,26 @@ func formatError(err error) error {
 		return ccpor.Errorf(ccpor.EConflict, "That record already exists.")
 	}
 	return err
+}
+
+// Unreachable reports whether err is the database being out of reach —
+// down, restarting, refusing connections, or the connection lost — rather
+// than a fault in the request: the same request may well succeed in a
+// moment, so the API answers 503 with Retry-After, not 500.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 57: operator intervention (shutting down, starting up);
+		// class 08: connection exception.
+		return strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08")
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err)
 }

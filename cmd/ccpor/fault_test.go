@@ -216,7 +216,8 @@ func TestFaultPostgresRestart(t *testing.T) {
 		}
 	}
 
-	var acks, retries atomic.Int64
+	// internal counts 500s: a database out of reach is 503 + Retry-After.
+	var acks, retries, internal atomic.Int64
 	var restartedAt atomic.Int64 // acks counted when the server came back
 	restarted := make(chan struct{})
 	go func() {
@@ -243,6 +244,9 @@ func TestFaultPostgresRestart(t *testing.T) {
 						break
 					}
 					retries.Add(1)
+					if a.status == http.StatusInternalServerError {
+						internal.Add(1)
+					}
 					time.Sleep(100 * time.Millisecond)
 				}
 				acks.Add(1)
@@ -257,6 +261,9 @@ func TestFaultPostgresRestart(t *testing.T) {
 	t.Logf("%d intakes, %d retried attempts; PostgreSQL was back after %d answers", clients*perClient, retries.Load(), restartedAt.Load())
 	if retries.Load() == 0 {
 		t.Error("no request failed: the restart went unnoticed, so this proved nothing")
+	}
+	if n := internal.Load(); n > 0 {
+		t.Errorf("%d answers were 500 while PostgreSQL restarted, want 503 (unavailable, retry)", n)
 	}
 
 	// Ready again, without anyone's help.
