@@ -17,18 +17,12 @@ import (
 )
 
 // TestImportBench measures the bulk import: CCPOR_BENCH_ORDERS synthetic
-// orders (make bench sets 1,000,000) written as NDJSON, then imported
+// orders (make bench sets 100,000 and 1,000,000) written as NDJSON, then imported
 // into a fresh database through the same path as `ccpor import`. Without
 // the variable it runs on 2,000 orders so the path never rots. It reports
-// orders/s, wall time and the peak memory of this process.
+// orders/s and the peak memory of this process, which also wrote the file.
 func TestImportBench(t *testing.T) {
-	n := 2000
-	if s := os.Getenv("CCPOR_BENCH_ORDERS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil {
-			t.Fatalf("CCPOR_BENCH_ORDERS=%q: %v", s, err)
-		}
-	}
+	n := benchSize(t)
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "orders.ndjson")
 	f, err := os.Create(file)
@@ -68,8 +62,10 @@ func TestImportBench(t *testing.T) {
 	if stats.Inserted != n || stats.Bad != 0 {
 		t.Fatalf("imported %+v, want %d added and none bad", stats, n)
 	}
-	t.Logf("import of %d orders (%.0f MB NDJSON): %.1fs wall, %.0f orders/s, peak Go heap %.0f MB, peak RSS %s",
-		n, float64(st.Size())/1e6, elapsed.Seconds(), float64(n)/elapsed.Seconds(), float64(heap)/1e6, peakRSS())
+	t.Logf("import of %d orders (%.0f MB NDJSON): %.1fs wall, peak Go heap %.0f MB",
+		n, float64(st.Size())/1e6, elapsed.Seconds(), float64(heap)/1e6)
+	record(t, n, "import rate", float64(n)/elapsed.Seconds(), "orders/s")
+	record(t, n, "import peak RSS", peakRSS(), "bytes")
 }
 
 // startHeapWatch samples the Go heap until the returned function is
@@ -96,16 +92,18 @@ func startHeapWatch() func() uint64 {
 	return func() uint64 { close(stop); return <-result }
 }
 
-// peakRSS is the process's high-water resident set (Linux VmHWM).
-func peakRSS() string {
+// peakRSS is the process's high-water resident set in bytes (Linux
+// VmHWM), 0 when unknown.
+func peakRSS() float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return "unknown"
+		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			return strings.TrimSpace(v)
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb * 1024
 		}
 	}
-	return "unknown"
+	return 0
 }
