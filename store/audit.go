@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -115,29 +116,118 @@ func (db *DB) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = db.Now()
 	}
-	var userID *int64
-	if e.UserID != 0 {
-		userID = &e.UserID
+	w := &auditWrite{e: e, done: make(chan error, 1)}
+	db.audits.mu.Lock()
+	db.audits.pending = append(db.audits.pending, w)
+	if !db.audits.flushing {
+		db.audits.flushing = true
+		go db.flushAudits()
 	}
-	var detail []byte
-	if len(e.Detail) > 0 {
-		detail = e.Detail
-	}
-	err := db.Pool.QueryRow(ctx, `
-		INSERT INTO audit (at, user_id, user_name, role, action, outcome, client_addr, order_id, order_ids, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::text[], '{}')::uuid[], $10)
-		RETURNING id, at, prev_hash, hash`,
-		e.At, userID, e.UserName, string(e.Role), e.Action, e.Outcome, e.ClientAddr,
-		nullable(e.OrderID), e.OrderIDs, detail,
-	).Scan(&e.ID, &e.At, &e.PrevHash, &e.Hash)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+	db.audits.mu.Unlock()
+	select {
+	case err := <-w.done:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		// The entry is still written; the request is not answered.
+		return fmt.Errorf("audit: %w", ctx.Err())
 	}
 	if r != nil {
 		r.recorded.Store(true)
 		if e.Outcome != AuditOK {
 			r.failure.Store(true)
 		}
+	}
+	return nil
+}
+
+// auditQueue holds the entries waiting to be written. Every append takes
+// the chain's head row lock until it commits, so appends one transaction
+// each would queue behind one another's commits (the disk flush): a few
+// hundred a second, when every search is audited. Instead one writer at a
+// time takes everything waiting and writes it in one transaction, whose
+// commit answers them all — group commit. Alone, an entry is written at
+// once, as before.
+type auditQueue struct {
+	mu       sync.Mutex
+	pending  []*auditWrite
+	flushing bool
+}
+
+type auditWrite struct {
+	e    *AuditEntry
+	done chan error
+}
+
+// auditBatchMax bounds one transaction of appends.
+const auditBatchMax = 500
+
+// flushAudits writes waiting entries until none are left.
+func (db *DB) flushAudits() {
+	for {
+		db.audits.mu.Lock()
+		batch := db.audits.pending[:min(len(db.audits.pending), auditBatchMax)]
+		db.audits.pending = db.audits.pending[len(batch):]
+		if len(batch) == 0 {
+			db.audits.pending = nil
+			db.audits.flushing = false
+			db.audits.mu.Unlock()
+			return
+		}
+		db.audits.mu.Unlock()
+		// Not a request's context: an entry whose request gave up waiting
+		// is written all the same.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := db.insertAudits(ctx, batch)
+		if err != nil && len(batch) > 1 {
+			// One bad entry must not cost the others their record: each
+			// again on its own.
+			for _, w := range batch {
+				w.done <- db.insertAudits(ctx, []*auditWrite{w})
+			}
+		} else {
+			for _, w := range batch {
+				w.done <- err
+			}
+		}
+		cancel()
+	}
+}
+
+// insertAudits appends the entries in one transaction, in order.
+func (db *DB) insertAudits(ctx context.Context, batch []*auditWrite) error {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	var b pgx.Batch
+	for _, w := range batch {
+		e := w.e
+		var userID *int64
+		if e.UserID != 0 {
+			userID = &e.UserID
+		}
+		var detail []byte
+		if len(e.Detail) > 0 {
+			detail = e.Detail
+		}
+		b.Queue(`
+			INSERT INTO audit (at, user_id, user_name, role, action, outcome, client_addr, order_id, order_ids, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::text[], '{}')::uuid[], $10)
+			RETURNING id, at, prev_hash, hash`,
+			e.At, userID, e.UserName, string(e.Role), e.Action, e.Outcome, e.ClientAddr,
+			nullable(e.OrderID), e.OrderIDs, detail,
+		).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&e.ID, &e.At, &e.PrevHash, &e.Hash)
+		})
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }

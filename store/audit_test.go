@@ -401,3 +401,47 @@ func BenchmarkAudit(b *testing.B) {
 		b.Fatalf("verify after the benchmark: %+v %v", v, err)
 	}
 }
+
+// TestAuditConcurrent: appends from many requests at once are written
+// together (group commit), each answered with its own row, the chain a
+// line; one entry the database refuses fails alone.
+func TestAuditConcurrent(t *testing.T) {
+	ctx := ccpor.NewContextWithUser(context.Background(), &ccpor.User{ID: 7, Name: "Deputy Okafor", Role: ccpor.RoleOfficer})
+	db := storetest.MustOpenDB(t)
+	const n = 300
+	entries := make([]*store.AuditEntry, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		entries[i] = &store.AuditEntry{Action: "search", Detail: json.RawMessage(fmt.Sprintf(`{"k": %d}`, i))}
+		if i == 150 {
+			entries[i].OrderIDs = []string{"not a uuid"}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.AppendAudit(ctx, entries[i])
+		}()
+	}
+	wg.Wait()
+	ids := map[int64]bool{}
+	for i, e := range entries {
+		if i == 150 {
+			if errs[i] == nil {
+				t.Error("an entry with a bad order id was written")
+			}
+			continue
+		}
+		if errs[i] != nil {
+			t.Fatalf("entry %d: %v", i, errs[i])
+		}
+		if e.ID == 0 || ids[e.ID] || len(e.Hash) != 32 {
+			t.Fatalf("entry %d: id %d (seen: %v), hash %x", i, e.ID, ids[e.ID], e.Hash)
+		}
+		ids[e.ID] = true
+	}
+	v, err := db.VerifyAudit(ctx)
+	if err != nil || !v.OK() || v.Rows != n-1 {
+		t.Fatalf("verify: %+v, %v; want %d rows, whole", v, err, n-1)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/store"
 )
 
 const password = "correct horse battery"
@@ -111,7 +112,7 @@ func TestLockout(t *testing.T) {
 			t.Fatalf("failure %d: %v, want unauthorized", i+1, err)
 		}
 	}
-	other := *db // another node: the same database, nothing shared in memory
+	other := &store.DB{Pool: db.Pool, Now: db.Now} // another node: the same database, nothing shared in memory
 	var locked *ccpor.LockedError
 	if _, err := other.Login(ctx, "ctran", password); !errors.As(err, &locked) {
 		t.Fatalf("right password after %d failures: %v, want locked", ccpor.LoginAttempts, err)

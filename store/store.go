@@ -34,6 +34,8 @@ type DB struct {
 	Pool *pgxpool.Pool
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+
+	audits auditQueue
 }
 
 // Open connects to the database at url and brings its schema up to date.
