@@ -48,21 +48,27 @@ func (d *storedDoc) activeOn(day ccpor.Date) bool {
 	return d.ExpiresAt.IsZero() || !d.ExpiresAt.Before(day)
 }
 
-// document is an order as Bleve indexes it.
+// document is an order as Bleve indexes it. A list of keywords is one
+// value, its terms joined by termSep (see termsAnalysis).
 type document struct {
-	Keys      []string `json:"keys"`
-	Last      []string `json:"last"`
-	First     []string `json:"first"`
-	Initials  []string `json:"initials"`
-	LastInit  []string `json:"last_initial"`
-	Names     string   `json:"names"`
-	DOB       []string `json:"dob"`
-	DOBSorted []string `json:"dob_sorted"`
-	BirthYear []string `json:"birth_year"`
-	County    string   `json:"county"`
-	Type      string   `json:"type"`
-	Persons   string   `json:"persons"`
-	Text      string   `json:"text,omitempty"`
+	Keys      string `json:"keys"`
+	Last      string `json:"last"`
+	First     string `json:"first"`
+	Initials  string `json:"initials"`
+	LastInit  string `json:"last_initial"`
+	Names     string `json:"names"`
+	DOB       string `json:"dob"`
+	DOBSorted string `json:"dob_sorted"`
+	BirthYear string `json:"birth_year"`
+	County    string `json:"county"`
+	Type      string `json:"type"`
+	Persons   string `json:"persons"`
+	Text      string `json:"text,omitempty"`
+}
+
+// terms are the keyword lists of a document before they are joined.
+type terms struct {
+	keys, last, first, initials, lastInit, dob, dobSorted, birthYear []string
 }
 
 // persons lists everyone in an order.
@@ -82,6 +88,7 @@ func slim(p ccpor.Person) ccpor.Person {
 
 func newDocument(o *ccpor.Order) (*document, error) {
 	d := &document{County: o.County, Type: string(o.Type), Text: o.ScanText}
+	var t terms
 	sd := storedDoc{IssuedOn: o.IssuedOn}
 	if !o.Permanent {
 		sd.ExpiresAt = o.ExpiresAt
@@ -101,42 +108,45 @@ func newDocument(o *ccpor.Order) (*document, error) {
 	for _, sp := range ps {
 		p := sp.Person
 		for _, k := range blockKeys(p, o.IssuedOn) {
-			add(&d.Keys, k)
+			add(&t.keys, k)
 		}
 		for _, n := range matching.NamesOf(p) {
 			for _, g := range n.Given {
-				add(&d.First, g)
-				add(&d.Initials, string([]rune(g)[:1]))
+				add(&t.first, g)
+				add(&t.initials, string([]rune(g)[:1]))
 				names = append(names, g)
 				for _, c := range matching.CanonicalGiven(g) {
-					add(&d.First, c)
+					add(&t.first, c)
 				}
 			}
 			for _, f := range n.Family {
-				add(&d.Last, f)
+				add(&t.last, f)
 				names = append(names, f)
 			}
 			for _, f := range append(n.Core(), n.Joined()) {
 				r := []rune(f)
 				for l := 2; l <= min(len(r), lastInitialPrefix); l++ {
 					for _, g := range n.Given {
-						add(&d.LastInit, lastInitialKey(string(r[:l]), string([]rune(g)[:1])))
+						add(&t.lastInit, lastInitialKey(string(r[:l]), string([]rune(g)[:1])))
 					}
 				}
 			}
 			if len(n.Family) > 1 {
-				add(&d.Last, n.Joined())
+				add(&t.last, n.Joined())
 			}
 		}
 		if !p.DOB.IsZero() {
-			add(&d.DOB, dobKey(p.DOB))
-			add(&d.DOBSorted, dobSortedKey(p.DOB))
+			add(&t.dob, dobKey(p.DOB))
+			add(&t.dobSorted, dobSortedKey(p.DOB))
 		}
 		for _, y := range birthYears(p, o.IssuedOn) {
-			add(&d.BirthYear, strconv.Itoa(y))
+			add(&t.birthYear, strconv.Itoa(y))
 		}
 	}
 	d.Names = strings.Join(names, " ")
+	d.Keys, d.Last, d.First = strings.Join(t.keys, termSep), strings.Join(t.last, termSep), strings.Join(t.first, termSep)
+	d.Initials, d.LastInit = strings.Join(t.initials, termSep), strings.Join(t.lastInit, termSep)
+	d.DOB, d.DOBSorted, d.BirthYear = strings.Join(t.dob, termSep), strings.Join(t.dobSorted, termSep), strings.Join(t.birthYear, termSep)
 	sd.Persons = ps
 	d.Persons = string(sd.appendBinary(nil))
 	return d, nil

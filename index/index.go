@@ -29,7 +29,7 @@ var layoutKey = []byte("ccpor.layout")
 // Layout names what a rebuild puts in the index: the fields and terms of
 // a document and how segments are merged. Change it with them, so that a
 // kept benchmark index is rebuilt rather than measured in an old layout.
-const Layout = "2026-12-01: machine-read text of scans"
+const Layout = "2026-12-01: keyword lists indexed as one value each"
 
 // currentLink names the generation in use inside the index directory. A
 // rebuild writes a new generation beside it and replaces the link with a

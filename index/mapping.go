@@ -1,6 +1,8 @@
 package index
 
 import (
+	"bytes"
+
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
@@ -16,11 +18,44 @@ import (
 const (
 	phoneticFilterName = "ccpor_phonetic"
 	phoneticAnalyzer   = "ccpor_name_phonetic"
+	termsAnalyzer      = "ccpor_terms"
 )
+
+// termSep separates the terms of a keyword list in one field value. Every
+// term is folded text, digits and punctuation (see matching.Fold), so it
+// never holds a control character.
+const termSep = "\x1f"
+
+// termsAnalysis reads a keyword list written as one value, each term
+// whole, as the keyword analyzer reads one value of a list. A list of a
+// hundred values was a hundred Bleve fields, each mapped, analysed and
+// merged on its own: a tenth of a rebuild. The terms and their count
+// (the field's length, for scoring) are the same either way.
+type termsAnalysis struct{}
+
+func (termsAnalysis) Analyze(in []byte) analysis.TokenStream {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(analysis.TokenStream, 0, bytes.Count(in, []byte(termSep))+1)
+	toks := make([]analysis.Token, cap(out))
+	start := 0
+	for i := range toks {
+		end := len(in)
+		if j := bytes.IndexByte(in[start:], termSep[0]); j >= 0 {
+			end = start + j
+		}
+		toks[i] = analysis.Token{Term: in[start:end:end], Position: i + 1, Start: start, End: end, Type: analysis.AlphaNumeric}
+		out = append(out, &toks[i])
+		start = end + 1
+	}
+	return out
+}
 
 // phoneticFilter swaps each name token for its phonetic keys at the same
 // position, so "Kathryn" and "Catherine" meet on one term. It calls
-// matching.PhoneticKeys, as the scorer does, so the two cannot disagree.
+// matching.PhoneticKeys, as the scorer does, so
+// the two cannot disagree.
 type phoneticFilter struct{}
 
 func (phoneticFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
@@ -41,6 +76,13 @@ func init() {
 		})
 	if err != nil {
 		panic(err) // registered twice: a build fault
+	}
+	err = registry.RegisterAnalyzer(termsAnalyzer,
+		func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) {
+			return termsAnalysis{}, nil
+		})
+	if err != nil {
+		panic(err)
 	}
 }
 
@@ -72,14 +114,18 @@ func newMapping() mapping.IndexMapping {
 	}); err != nil {
 		panic(err)
 	}
-	kw := func() *mapping.FieldMapping {
+	kw := func(analyzer string) *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = analyzer
 		f.Store, f.IncludeInAll, f.IncludeTermVectors, f.DocValues = false, false, false, false
 		return f
 	}
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldInitials, fieldLastInitial, fieldBirthYear, fieldDOB, fieldDOBSorted, fieldCounty, fieldType} {
-		doc.AddFieldMappingsAt(name, kw())
+	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldInitials, fieldLastInitial, fieldBirthYear, fieldDOB, fieldDOBSorted} {
+		doc.AddFieldMappingsAt(name, kw(termsAnalyzer))
+	}
+	for _, name := range []string{fieldCounty, fieldType} {
+		doc.AddFieldMappingsAt(name, kw(keyword.Name))
 	}
 	names := bleve.NewTextFieldMapping()
 	names.Analyzer = phoneticAnalyzer

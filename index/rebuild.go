@@ -3,7 +3,10 @@ package index
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 
@@ -25,8 +28,92 @@ const rebuildBatch = 2500
 // still: every batch checks its IDs against every segment, so the cost of
 // a batch grows with their number. It is not stored in the index: the
 // generation opened for serving merges as usual.
+//
+// A batch is not waited on until it is on disk (unsafe_batch), so a
+// writer does not sit out the persister's fsyncs. A generation is of no
+// use until Rebuild swaps it in, so a crash loses nothing that was not
+// going to be rebuilt; Rebuild waits for the last batch to be written
+// (see persisted) before merging.
 var buildConfig = map[string]interface{}{
 	"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentsPerTier": 40, "SegmentsPerMergeTask": 40},
+	"unsafe_batch":           true,
+	"asyncErrorCallbackName": buildErrorsName,
+}
+
+// buildErrorsName names the callback through which Scorch reports a
+// failure to write or merge a generation being built, which no Batch
+// call returns once batches are unsafe.
+const buildErrorsName = "ccpor_rebuild"
+
+// buildErrors holds, by generation directory, the channel on which its
+// Rebuild hears of such a failure.
+var buildErrors sync.Map
+
+func init() {
+	scorch.RegistryAsyncErrorCallbacks[buildErrorsName] = func(err error, path string) {
+		for _, p := range []string{path, filepath.Dir(path)} {
+			if ch, ok := buildErrors.Load(p); ok {
+				select {
+				case ch.(chan error) <- err:
+				default: // the first failure is enough
+				}
+				return
+			}
+		}
+	}
+}
+
+// persisted records the outbox position in a last batch and waits until
+// it is on disk. Scorch writes snapshots in order, so every batch before
+// it is too: mergeAll merges only segments that are on disk.
+func persisted(ctx context.Context, bi bleve.Index, head int64, failed <-chan error) error {
+	b := bi.NewBatch()
+	b.SetInternal(seqKey, []byte(strconv.FormatInt(head, 10)))
+	done := make(chan error, 1)
+	b.SetPersistedCallback(func(err error) { done <- err })
+	if err := bi.Batch(b); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case err := <-failed:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// While a rebuild runs the garbage collector lets the heap grow to five
+// times what is live, up to rebuildHeadroom more than the process used
+// before it. Each batch allocates its documents, analyses and segment
+// anew while only a few batches stay live: at the default of twice, the
+// collector took a quarter of the build.
+const (
+	rebuildGCPercent = 400
+	rebuildHeadroom  = 1 << 30
+)
+
+// collectLess sets the collector for a rebuild and returns what puts it
+// back. An operator's GOGC above it, or off, and GOMEMLIMIT are kept.
+func collectLess() (restore func()) {
+	var restores []func()
+	if prev := debug.SetGCPercent(rebuildGCPercent); prev < 0 || prev > rebuildGCPercent {
+		debug.SetGCPercent(prev)
+	} else {
+		restores = append(restores, func() { debug.SetGCPercent(prev) })
+	}
+	if prev := debug.SetMemoryLimit(-1); prev == math.MaxInt64 {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		debug.SetMemoryLimit(int64(m.Sys-m.HeapReleased) + rebuildHeadroom)
+		restores = append(restores, func() { debug.SetMemoryLimit(prev) })
+	}
+	return func() {
+		for _, r := range restores {
+			r()
+		}
+	}
 }
 
 // mergeAll merges every segment of a finished build into one: a query then
@@ -53,6 +140,7 @@ func mergeAll(ctx context.Context, bi bleve.Index) error {
 // the follower from the position recorded at the start. progress, when
 // not nil, is called with the number of orders indexed so far.
 func Rebuild(ctx context.Context, dir string, feed ccpor.ChangeFeed, progress func(n int)) (int, error) {
+	defer collectLess()()
 	head, err := feed.ChangesHead(ctx)
 	if err != nil {
 		return 0, err
@@ -61,7 +149,11 @@ func Rebuild(ctx context.Context, dir string, feed ccpor.ChangeFeed, progress fu
 	if err != nil {
 		return 0, err
 	}
-	bi, err := bleve.OpenUsing(filepath.Join(dir, gen), buildConfig)
+	path := filepath.Join(dir, gen)
+	failed := make(chan error, 1)
+	buildErrors.Store(path, failed)
+	defer buildErrors.Delete(path)
+	bi, err := bleve.OpenUsing(path, buildConfig)
 	if err != nil {
 		return 0, err
 	}
@@ -72,12 +164,14 @@ func Rebuild(ctx context.Context, dir string, feed ccpor.ChangeFeed, progress fu
 		}
 	}()
 
-	// Mapping a document happens as it joins a batch, on the caller's
-	// goroutine; two writers keep both cores busy.
+	// Each writer maps its batch and builds its segment on its own; one
+	// more writer than cores keeps every core busy while a writer waits
+	// for its segment to be introduced or for the feed.
+	writers := runtime.GOMAXPROCS(0) + 1
 	batches := make(chan []*ccpor.Order, 2)
-	errc := make(chan error, 2)
+	errc := make(chan error, writers)
 	var wg sync.WaitGroup
-	for range 2 {
+	for range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -137,8 +231,8 @@ func Rebuild(ctx context.Context, dir string, feed ccpor.ChangeFeed, progress fu
 	if err != nil {
 		return n, fmt.Errorf("rebuild index: %w", err)
 	}
-	if err := bi.SetInternal(seqKey, []byte(strconv.FormatInt(head, 10))); err != nil {
-		return n, err
+	if err := persisted(ctx, bi, head, failed); err != nil {
+		return n, fmt.Errorf("rebuild index: %w", err)
 	}
 	if err := mergeAll(ctx, bi); err != nil {
 		return n, fmt.Errorf("rebuild index: merge: %w", err)

@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/fixtures"
 	"github.com/ccpor/ccpor/index"
+	"github.com/ccpor/ccpor/store"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // BenchmarkIndexOrders measures indexing throughput: one op indexes the
@@ -31,6 +36,9 @@ func BenchmarkRebuild(b *testing.B) {
 		n, _ = strconv.Atoi(s)
 	}
 	orders, _ := fixtures.Generate(8, now, n)
+	// The store streams orders by ID, so each batch's IDs are past those
+	// of the segments already written, which skip looking them up.
+	slices.SortFunc(orders, func(a, b *ccpor.Order) int { return strings.Compare(a.ID, b.ID) })
 	feed := &jsonFeed{docs: make([][]byte, len(orders))}
 	for i, o := range orders {
 		feed.docs[i], _ = json.Marshal(o)
@@ -74,4 +82,42 @@ func (f *jsonFeed) EachOrder(ctx context.Context, fn func(*ccpor.Order) error) e
 		}
 	}
 	return nil
+}
+
+// TestRebuildFromDatabase times a rebuild from a seeded database, such as
+// one made by `ccpor seed --orders 1000000`: CCPOR_REBUILD_DB_URL names
+// it and CCPOR_REBUILD_DIR the directory to build in (left in place). The
+// database is only read: the connection is read-only and no migration
+// runs.
+func TestRebuildFromDatabase(t *testing.T) {
+	url, dir := os.Getenv("CCPOR_REBUILD_DB_URL"), os.Getenv("CCPOR_REBUILD_DIR")
+	if url == "" || dir == "" {
+		t.Skip("CCPOR_REBUILD_DB_URL and CCPOR_REBUILD_DIR not set")
+	}
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := &store.DB{Pool: pool, Now: time.Now}
+	start := time.Now()
+	n, err := index.Rebuild(ctx, dir, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	status, _ := os.ReadFile("/proc/self/status")
+	var peak string
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			peak = strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+		}
+	}
+	t.Logf("rebuilt %d orders in %s (%.0f orders/s), peak RSS %s", n, took.Round(time.Millisecond), float64(n)/took.Seconds(), peak)
 }

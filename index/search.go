@@ -329,7 +329,7 @@ func oneSlip(a, b string) bool {
 	if len(b) < 4 {
 		return false
 	}
-	return matching.EditDistance(a, b) <= max
+	return matching.WithinEdits(a, b, max)
 }
 
 func soundsLike(a string, kb []string) bool {

@@ -3,6 +3,7 @@ package matching
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/antzucaro/matchr"
 )
@@ -231,6 +232,16 @@ func compareEqual(a, b string) string {
 // names: the number of letters inserted, deleted, changed or swapped. The
 // index uses it to check a fuzzy hit with the same measure as the scorer.
 func EditDistance(a, b string) int { return matchr.DamerauLevenshtein(a, b) }
+
+// WithinEdits reports whether a and b are at most max edits apart (as
+// EditDistance counts them), without computing the distance when their
+// lengths alone rule it out: most pairs a search compares are far apart.
+func WithinEdits(a, b string, max int) bool {
+	if d := utf8.RuneCountInString(a) - utf8.RuneCountInString(b); d > max || -d > max {
+		return false
+	}
+	return EditDistance(a, b) <= max
+}
 
 // middles returns the middle names of p without particles ("del Carmen"
 // is carmen).

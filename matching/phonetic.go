@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/antzucaro/matchr"
 	"github.com/ccpor/ccpor"
@@ -13,22 +15,54 @@ import (
 // the NYSIIS code of one name token, after folding ("Nguyễn" is coded as
 // "nguyen", "O'Brien" as "obrien"), without duplicates. The index and the
 // scorer both call it, so they cannot disagree. It returns nil for a token
-// with no letters.
-func PhoneticKeys(token string) []string {
-	c := codesOf(token)
-	var keys []string
-	for _, k := range []string{c.dm1, c.dm2, c.ny} {
-		if k != "" && !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
+// with no letters. The slice may be shared with other callers: append to
+// it freely, but do not change its elements.
+func PhoneticKeys(token string) []string { return coded(token).keys }
 
 // codes are the phonetic codes of one token, by algorithm.
 type codes struct{ dm1, dm2, ny string }
 
-func codesOf(t string) codes {
+// codeCache remembers the codes of tokens already coded. Every search
+// codes the names of each of its hundred-odd hits, a rebuild each name of
+// a million orders twice (keys and analyser), and a registry's names
+// repeat: coding them again was a third of a search's CPU. The cache stops
+// growing at codeCacheMax tokens (a few tens of MB), beyond which tokens
+// are coded each time, so odd input cannot grow it without bound.
+var (
+	codeCache      sync.Map // token → *tokenCodes
+	codeCacheCount atomic.Int64
+)
+
+const codeCacheMax = 1 << 18
+
+type tokenCodes struct {
+	c    codes
+	keys []string // PhoneticKeys, capacity clipped so appends copy
+}
+
+func codesOf(t string) codes { return coded(t).c }
+
+func coded(t string) *tokenCodes {
+	if v, ok := codeCache.Load(t); ok {
+		return v.(*tokenCodes)
+	}
+	c := computeCodes(t)
+	tc := &tokenCodes{c: c}
+	for _, k := range []string{c.dm1, c.dm2, c.ny} {
+		if k != "" && !slices.Contains(tc.keys, k) {
+			tc.keys = append(tc.keys, k)
+		}
+	}
+	tc.keys = slices.Clip(tc.keys)
+	if codeCacheCount.Load() < codeCacheMax {
+		if _, loaded := codeCache.LoadOrStore(t, tc); !loaded {
+			codeCacheCount.Add(1)
+		}
+	}
+	return tc
+}
+
+func computeCodes(t string) codes {
 	t = strings.ReplaceAll(Fold(t), " ", "")
 	if t == "" {
 		return codes{}
