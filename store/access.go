@@ -9,17 +9,13 @@ import (
 
 // FindOrderAccess returns what decides who may see each of ids that
 // exists: type, county, the sealed mark and the confidential minors, read
-// from the head and the current version without decoding whole orders. A
-// search filters up to a page of candidates with it before counting them.
+// from the orders row alone (every write keeps those columns with the
+// current version), not from the version's document. A search filters
+// every candidate with it before counting them.
 func (db *DB) FindOrderAccess(ctx context.Context, ids []string) (map[string]ccpor.OrderAccess, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT o.id::text, o.type, o.county, coalesce((v.doc->>'sealed')::boolean, false), v.doc ? 'registration',
-			coalesce((SELECT array_agg(e.ord - 1 ORDER BY e.ord)
-				FROM jsonb_array_elements(v.doc->'protected') WITH ORDINALITY AS e(p, ord)
-				WHERE coalesce((e.p->>'minor')::boolean, false) AND coalesce((e.p->>'confidential')::boolean, false)),
-				'{}')
-		FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
-		WHERE o.id = ANY($1::uuid[])`, ids)
+		SELECT id::text, type, county, sealed, registered, confidential_minors
+		FROM orders WHERE id = ANY($1::uuid[])`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("order access: %w", err)
 	}
@@ -39,4 +35,14 @@ func (db *DB) FindOrderAccess(ctx context.Context, ids []string) (map[string]ccp
 		out[id] = a
 	}
 	return out, rows.Err()
+}
+
+// confidentialMinors is OrderAccess.ConfidentialMinors as the orders
+// table keeps it.
+func confidentialMinors(o *ccpor.Order) []int32 {
+	out := []int32{}
+	for _, i := range ccpor.AccessOf(o).ConfidentialMinors {
+		out = append(out, int32(i))
+	}
+	return out
 }

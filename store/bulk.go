@@ -29,7 +29,8 @@ func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, b
 			return 0, err
 		}
 		rows[i] = []any{o.ID, string(o.Type), string(o.Phase), o.County, o.CaseNumber, CaseKey(o.CaseNumber),
-			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), o.Service.Served(), doc}
+			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), o.Service.Served(),
+			o.Sealed, o.Registration != nil, confidentialMinors(o), doc}
 	}
 	var inserted int
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
@@ -38,27 +39,31 @@ func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, b
 		if _, err := tx.Exec(ctx, `
 			CREATE TEMP TABLE import_stage (
 				id uuid, type text, phase text, county text, case_number text, case_key text,
-				issued_on date, expires_at date, terminated_on date, previous_order_id uuid, served boolean, doc jsonb
+				issued_on date, expires_at date, terminated_on date, previous_order_id uuid, served boolean,
+				sealed boolean, registered boolean, confidential_minors integer[], doc jsonb
 			) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"},
 			[]string{"id", "type", "phase", "county", "case_number", "case_key",
-				"issued_on", "expires_at", "terminated_on", "previous_order_id", "served", "doc"},
+				"issued_on", "expires_at", "terminated_on", "previous_order_id", "served",
+				"sealed", "registered", "confidential_minors", "doc"},
 			pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("copy: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, outboxLock); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `
+		if err := tx.QueryRow(ctx, `
 			WITH stage AS (
 				SELECT DISTINCT ON (id) * FROM import_stage ORDER BY id
 			), ins AS (
 				INSERT INTO orders (id, version, type, phase, county, case_number, case_key,
-					issued_on, expires_at, terminated_on, previous_order_id, created_at, updated_at, served)
+					issued_on, expires_at, terminated_on, previous_order_id, created_at, updated_at, served,
+					sealed, registered, confidential_minors)
 				SELECT id, 1, type, phase, county, case_number, case_key,
-					issued_on, expires_at, terminated_on, previous_order_id, $1, $1, served
+					issued_on, expires_at, terminated_on, previous_order_id, $1, $1, served,
+					sealed, registered, confidential_minors
 				FROM stage
 				ON CONFLICT (id) DO NOTHING
 				RETURNING id
@@ -70,7 +75,12 @@ func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, b
 				INSERT INTO outbox (order_id) SELECT order_id FROM ver
 				RETURNING 1
 			)
-			SELECT count(*) FROM box`, now, action, by).Scan(&inserted)
+			SELECT count(*) FROM box`, now, action, by).Scan(&inserted); err != nil {
+			return err
+		}
+		// As appendOutbox does: every node's follower wakes at the commit.
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, outboxChannel)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("insert orders: %w", err)

@@ -37,10 +37,12 @@ func (db *DB) CreateOrder(ctx context.Context, o *ccpor.Order) error {
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO orders (id, version, type, phase, county, case_number, case_key,
-				issued_on, expires_at, terminated_on, previous_order_id, created_at, updated_at, served)
-			VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)`,
+				issued_on, expires_at, terminated_on, previous_order_id, created_at, updated_at, served,
+				sealed, registered, confidential_minors)
+			VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)`,
 			o.ID, o.Type, o.Phase, o.County, o.CaseNumber, CaseKey(o.CaseNumber),
 			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), now, o.Service.Served(),
+			o.Sealed, o.Registration != nil, confidentialMinors(o),
 		); err != nil {
 			return formatError(err)
 		}
@@ -176,10 +178,12 @@ func (db *DB) UpdateOrder(ctx context.Context, o *ccpor.Order, action, reason st
 		tag, err := tx.Exec(ctx, `
 			UPDATE orders SET version = version + 1, type = $3, phase = $4, county = $5,
 				case_number = $6, case_key = $7, issued_on = $8, expires_at = $9,
-				terminated_on = $10, previous_order_id = $11, updated_at = $12, served = $13
+				terminated_on = $10, previous_order_id = $11, updated_at = $12, served = $13,
+				sealed = $14, registered = $15, confidential_minors = $16
 			WHERE id = $1 AND version = $2`,
 			o.ID, o.Version, o.Type, o.Phase, o.County, o.CaseNumber, CaseKey(o.CaseNumber),
-			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), now, o.Service.Served())
+			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), now, o.Service.Served(),
+			o.Sealed, o.Registration != nil, confidentialMinors(o))
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type ServeCommand struct {
 	ocr            bool
 	transmitDir    string
 	drain          time.Duration
+	debugAddr      string
 	// Listening, when set, receives the bound address once the server
 	// accepts connections (tests listen on :0).
 	Listening chan<- string
@@ -52,6 +54,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.maxDocumentMB, "max-document-mb", api.DefaultMaxDocumentBytes>>20, "largest scanned document accepted, in MB")
 	fs.BoolVar(&c.ocr, "ocr", true, "read the words on uploaded scans with tesseract, when installed (false: leave them to other nodes)")
 	fs.StringVar(&c.transmitDir, "transmit-dir", "", "send orders to law enforcement as files in this directory, shared with the receiving system and every transmitting node (default: off on this node)")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it off public interfaces")
 	fs.DurationVar(&c.drain, "drain", 5*time.Second, "after SIGTERM, serve this long with /readyz answering 503, so that a load balancer stops sending before the listener closes (Ctrl-C stops at once)")
 	c.limits = api.DefaultRateLimits
 	for _, f := range []struct {
@@ -184,6 +187,23 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		}
 		served.ServeHTTP(w, r)
 	})
+	if c.debugAddr != "" {
+		// Its own listener and mux: the profiler is never reachable
+		// through the API's address, and needs no token there.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		debug := &http.Server{Addr: c.debugAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := debug.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("debug listener", "err", err)
+			}
+		}()
+		defer debug.Close()
+		log.Info("profiler listening", "addr", c.debugAddr)
+	}
 	log.Info("serving", "addr", ln.Addr().String())
 	if c.Listening != nil {
 		c.Listening <- ln.Addr().String()

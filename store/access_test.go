@@ -1,0 +1,66 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ccpor/ccpor"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/uuid"
+)
+
+// TestFindOrderAccess: the access columns written with an order, by each
+// way one is written, say what its document says.
+func TestFindOrderAccess(t *testing.T) {
+	ctx := context.Background()
+	db := mustDB(t)
+	plain := mustOrder(t, "25FL000001")
+	sealed := mustOrder(t, "25FL000002")
+	sealed.Sealed = true
+	minors := mustOrder(t, "25FL000003")
+	minors.Protected = append(minors.Protected,
+		ccpor.Party{Person: ccpor.Person{First: "Luz", Last: "García"}, Minor: true, Confidential: true},
+		ccpor.Party{Person: ccpor.Person{First: "Sol", Last: "García"}, Minor: true},
+		ccpor.Party{Person: ccpor.Person{First: "Mar", Last: "García"}, Minor: true, Confidential: true})
+	registered := mustOrder(t, "25FL000004")
+	registered.Sealed, registered.Registration = true, &ccpor.Registration{Kind: ccpor.RegisteredTribal, Jurisdiction: "Hoopa Valley Tribe"}
+	for _, o := range []*ccpor.Order{plain, sealed} {
+		if err := db.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	minors.ID, registered.ID = uuid.NewString(), uuid.NewString()
+	if _, err := db.InsertOrders(ctx, []*ccpor.Order{minors, registered}, "import", "test"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(orders ...*ccpor.Order) {
+		t.Helper()
+		var ids []string
+		for _, o := range orders {
+			ids = append(ids, o.ID)
+		}
+		got, err := db.FindOrderAccess(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range orders {
+			if diff := cmp.Diff(ccpor.AccessOf(o), got[o.ID], cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("order %s access (-document +columns):\n%s", o.CaseNumber, diff)
+			}
+		}
+	}
+	check(plain, sealed, minors, registered)
+	// Sealed later, and a minor's identity no longer confidential.
+	plain.Sealed = true
+	if err := db.UpdateOrder(ctx, plain, "modify", "sealed by the court"); err != nil {
+		t.Fatal(err)
+	}
+	plain.Version++
+	minors.Version = 1
+	minors.Protected[1].Confidential = false
+	if err := db.UpdateOrder(ctx, minors, "modify", "no longer confidential"); err != nil {
+		t.Fatal(err)
+	}
+	check(plain, sealed, minors, registered)
+}
