@@ -105,7 +105,10 @@ func searchableDelay(t *testing.T, n int, db *store.DB, child *serverChild, toke
 	var delays []time.Duration
 	for samples := benchInt(t, "CCPOR_BENCH_VISIBLE", 5); len(delays) < samples; {
 		o, _ := g.Next()
-		if !judge.MaySee(ccpor.AccessOf(o)) {
+		// A birth date makes the order the first hit for its person: at
+		// a million orders a common name alone has more namesakes than a
+		// page holds.
+		if !judge.MaySee(ccpor.AccessOf(o)) || o.Restrained.DOB.IsZero() {
 			continue
 		}
 		o.ID, o.PreviousOrderID = "", ""
@@ -116,10 +119,7 @@ func searchableDelay(t *testing.T, n int, db *store.DB, child *serverChild, toke
 			t.Fatal(err)
 		}
 		committed := time.Now()
-		q := map[string]any{"last": o.Restrained.Last, "first": o.Restrained.First, "status": "any", "per_page": 50}
-		if !o.Restrained.DOB.IsZero() {
-			q["dob"] = o.Restrained.DOB
-		}
+		q := map[string]any{"last": o.Restrained.Last, "first": o.Restrained.First, "dob": o.Restrained.DOB, "status": "any", "per_page": 50}
 		body, _ := json.Marshal(q)
 		for {
 			code, got := child.post(t, token, "/api/v1/search", body)
