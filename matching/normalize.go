@@ -42,6 +42,10 @@ func Fold(s string) string {
 }
 
 func foldUnicode(s string) string {
+	// A byte that is not UTF-8 is no letter: a separator, before the
+	// decomposition, which would otherwise leave the letter after it
+	// composed (Ί stayed ί) and Fold would not be idempotent.
+	s = strings.ToValidUTF8(s, " ")
 	// Decompose (é → e + combining acute) and drop the combining marks.
 	s = norm.NFD.String(foldSpecial.Replace(s))
 	var b strings.Builder
