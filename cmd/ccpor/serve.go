@@ -176,6 +176,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-draining:
+			// Each answer closes its connection, so that when the
+			// listener closes no idle connection is cut under a request
+			// the client has just sent on it. (SetKeepAlivesEnabled(false)
+			// closes idle connections at once: that very race.)
+			w.Header().Set("Connection", "close")
 			if r.URL.Path == "/readyz" {
 				w.Header().Set("Content-Type", "application/problem+json")
 				w.Header().Set("Cache-Control", "no-store")
@@ -221,9 +226,6 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.drain > 0 && errors.Is(context.Cause(ctx), errTerminated) {
 		log.Info("draining: /readyz answers 503 while requests are still served", "seconds", c.drain.Seconds())
 		close(draining)
-		// New connections each carry one request, so that when the
-		// listener closes no idle connection is cut under a request.
-		hs.SetKeepAlivesEnabled(false)
 		select {
 		case err := <-errc:
 			return err
