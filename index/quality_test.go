@@ -2,14 +2,11 @@ package index
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,71 +48,26 @@ type benchRec struct {
 	p         ccpor.Person
 }
 
-func readCSV(tb testing.TB, path string) []map[string]string {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.TrimLeadingSpace = true
-	head, err := r.Read()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var rows []map[string]string
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return rows
-		} else if err != nil {
-			tb.Fatal(err)
-		}
-		m := map[string]string{}
-		for i, h := range head {
-			m[strings.TrimSpace(h)] = strings.TrimSpace(rec[i])
-		}
-		rows = append(rows, m)
-	}
-}
-
-func benchDate(s string) ccpor.Date {
-	s = strings.ReplaceAll(s, "-", "")
-	if len(s) != 8 {
-		return ccpor.Date{}
-	}
-	d, err := ccpor.ParseDate(s[:4] + "-" + s[4:6] + "-" + s[6:])
-	if err != nil {
-		return ccpor.Date{}
-	}
-	return d
-}
-
+// loadFEBRL and loadFake1000 read the records as matching.LoadFEBRL and
+// LoadFake1000 do, each as the restrained person of an order.
 func loadFEBRL(tb testing.TB, name string, withIDs bool) []benchRec {
-	var out []benchRec
-	for _, m := range readCSV(tb, filepath.Join(benchDir(tb), name)) {
-		p := ccpor.Person{First: m["given_name"], Last: m["surname"], DOB: benchDate(m["date_of_birth"]),
-			Address: &ccpor.Address{Line1: strings.TrimSpace(m["street_number"] + " " + m["address_1"]), Line2: m["address_2"],
-				City: m["suburb"], State: m["state"], Zip: m["postcode"]}}
-		if withIDs && m["soc_sec_id"] != "" {
-			p.Identifiers = &ccpor.Identifiers{SSN: m["soc_sec_id"]}
-		}
-		id := m["rec_id"]
-		truth := strings.TrimSuffix(strings.TrimSuffix(id, "-org"), "-dup-0")
-		out = append(out, benchRec{id: id, truth: truth, p: p})
-	}
-	return out
+	recs, err := matching.LoadFEBRL(filepath.Join(benchDir(tb), name), withIDs)
+	return benchRecs(tb, "", recs, err)
 }
 
 func loadFake1000(tb testing.TB) []benchRec {
-	var out []benchRec
-	for _, m := range readCSV(tb, filepath.Join(benchDir(tb), "fake_1000.csv")) {
-		p := ccpor.Person{First: m["first_name"], Last: m["surname"], DOB: benchDate(m["dob"])}
-		if m["city"] != "" {
-			p.Address = &ccpor.Address{City: m["city"]}
-		}
-		out = append(out, benchRec{id: "f" + m["unique_id"], truth: m["cluster"], p: p})
+	recs, err := matching.LoadFake1000(filepath.Join(benchDir(tb), "fake_1000.csv"))
+	return benchRecs(tb, "f", recs, err)
+}
+
+func benchRecs(tb testing.TB, prefix string, recs []matching.BenchRecord, err error) []benchRec {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := make([]benchRec, len(recs))
+	for i, r := range recs {
+		out[i] = benchRec{id: prefix + r.ID, truth: r.Cluster, p: r.Person}
 	}
 	return out
 }

@@ -58,14 +58,25 @@ func parseDate(s string) ccpor.Date {
 	return ccpor.Date{}
 }
 
-// loadFEBRL maps FEBRL records to restrained persons; rec-N-org and
-// rec-N-dup-0 share cluster N.
-func loadFEBRL(path string, withIDs bool) ([]benchRecord, error) {
+// BenchRecord is one labelled record of the benchmark data in
+// ../shared/bench, as the person it describes: records of one Cluster are
+// one person.
+type BenchRecord struct {
+	ID, Cluster string
+	Person      ccpor.Person
+}
+
+// LoadFEBRL reads a FEBRL file as restrained persons (name, birth date,
+// address; the social security number as an identifier when withIDs);
+// rec-N-org and rec-N-dup-0 share cluster N. The quality benchmarks of
+// this package, the index and the PostgreSQL baseline all read it here,
+// so that they measure the same people.
+func LoadFEBRL(path string, withIDs bool) ([]BenchRecord, error) {
 	rows, err := readCSV(path)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]benchRecord, 0, len(rows))
+	out := make([]BenchRecord, 0, len(rows))
 	for _, r := range rows {
 		p := ccpor.Person{
 			First: r["given_name"], Last: r["surname"], DOB: parseDate(r["date_of_birth"]),
@@ -81,24 +92,37 @@ func loadFEBRL(path string, withIDs bool) ([]benchRecord, error) {
 		if len(parts) < 2 {
 			return nil, fmt.Errorf("%s: bad rec_id %q", path, r["rec_id"])
 		}
-		out = append(out, benchRecord{id: r["rec_id"], cluster: parts[1], rec: Prepare(p, ccpor.Date{})})
+		out = append(out, BenchRecord{ID: r["rec_id"], Cluster: parts[1], Person: p})
 	}
 	return out, nil
 }
 
-// loadFake1000 maps splink's fake_1000 records; the email is ignored.
-func loadFake1000(path string) ([]benchRecord, error) {
+// LoadFake1000 reads splink's fake_1000 (names, birth date, city; the
+// email is not part of our person).
+func LoadFake1000(path string) ([]BenchRecord, error) {
 	rows, err := readCSV(path)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]benchRecord, 0, len(rows))
+	out := make([]BenchRecord, 0, len(rows))
 	for _, r := range rows {
 		p := ccpor.Person{First: r["first_name"], Last: r["surname"], DOB: parseDate(r["dob"])}
 		if r["city"] != "" {
 			p.Address = &ccpor.Address{City: r["city"]}
 		}
-		out = append(out, benchRecord{id: r["unique_id"], cluster: r["cluster"], rec: Prepare(p, ccpor.Date{})})
+		out = append(out, BenchRecord{ID: r["unique_id"], Cluster: r["cluster"], Person: p})
+	}
+	return out, nil
+}
+
+// prepared turns loaded records into this package's evaluation records.
+func prepared(recs []BenchRecord, err error) ([]benchRecord, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]benchRecord, len(recs))
+	for i, r := range recs {
+		out[i] = benchRecord{id: r.ID, cluster: r.Cluster, rec: Prepare(r.Person, ccpor.Date{})}
 	}
 	return out, nil
 }
@@ -209,10 +233,10 @@ func EvaluateFEBRL(dir string, opt EvalOptions, cfg Config) (Report, error) {
 }
 
 func febrlSets(dir string, opt EvalOptions) (a, b []benchRecord, err error) {
-	if a, err = loadFEBRL(filepath.Join(dir, "febrl4a.csv"), opt.WithIDs); err != nil {
+	if a, err = prepared(LoadFEBRL(filepath.Join(dir, "febrl4a.csv"), opt.WithIDs)); err != nil {
 		return nil, nil, err
 	}
-	if b, err = loadFEBRL(filepath.Join(dir, "febrl4b.csv"), opt.WithIDs); err != nil {
+	if b, err = prepared(LoadFEBRL(filepath.Join(dir, "febrl4b.csv"), opt.WithIDs)); err != nil {
 		return nil, nil, err
 	}
 	if opt.Limit > 0 && opt.Limit < len(a) {
@@ -236,7 +260,7 @@ func febrlSets(dir string, opt EvalOptions) (a, b []benchRecord, err error) {
 // queried against the others, and unordered pairs are counted against the
 // cluster column. It returns an error when the file cannot be read.
 func EvaluateFake1000(dir string, opt EvalOptions, cfg Config) (Report, error) {
-	recs, err := loadFake1000(filepath.Join(dir, "fake_1000.csv"))
+	recs, err := prepared(LoadFake1000(filepath.Join(dir, "fake_1000.csv")))
 	if err != nil {
 		return Report{}, err
 	}

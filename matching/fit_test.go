@@ -48,7 +48,7 @@ func TestRefitWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake, err := loadFake1000(filepath.Join(dir, "fake_1000.csv"))
+	fake, err := prepared(LoadFake1000(filepath.Join(dir, "fake_1000.csv")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,11 @@ package baseline_test
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,9 +24,7 @@ import (
 // index/quality_test.go, `go test` runs a slice and CCPOR_BENCH_FULL=1
 // (make bench, which runs tests named Quality) every record.
 
-// benchDir, full, readCSV, benchDate and loadFEBRL mirror
-// index/quality_test.go (unexported there): the same files, the same
-// person from each row, the same truth.
+// benchDir and full mirror index/quality_test.go (unexported there).
 func benchDir(tb testing.TB) string {
 	tb.Helper()
 	if d := os.Getenv("CCPOR_BENCH_DIR"); d != "" {
@@ -50,56 +45,17 @@ type benchRec struct {
 	p         ccpor.Person
 }
 
-func readCSV(tb testing.TB, path string) []map[string]string {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.TrimLeadingSpace = true
-	head, err := r.Read()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var rows []map[string]string
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return rows
-		} else if err != nil {
-			tb.Fatal(err)
-		}
-		m := map[string]string{}
-		for i, h := range head {
-			m[strings.TrimSpace(h)] = strings.TrimSpace(rec[i])
-		}
-		rows = append(rows, m)
-	}
-}
-
-func benchDate(s string) ccpor.Date {
-	s = strings.ReplaceAll(s, "-", "")
-	if len(s) != 8 {
-		return ccpor.Date{}
-	}
-	d, err := ccpor.ParseDate(s[:4] + "-" + s[4:6] + "-" + s[6:])
-	if err != nil {
-		return ccpor.Date{}
-	}
-	return d
-}
-
+// loadFEBRL reads the records as matching.LoadFEBRL does, for the
+// index's quality test too.
 func loadFEBRL(tb testing.TB, name string) []benchRec {
-	var out []benchRec
-	for _, m := range readCSV(tb, filepath.Join(benchDir(tb), name)) {
-		p := ccpor.Person{First: m["given_name"], Last: m["surname"], DOB: benchDate(m["date_of_birth"]),
-			Address: &ccpor.Address{Line1: strings.TrimSpace(m["street_number"] + " " + m["address_1"]), Line2: m["address_2"],
-				City: m["suburb"], State: m["state"], Zip: m["postcode"]}}
-		id := m["rec_id"]
-		truth := strings.TrimSuffix(strings.TrimSuffix(id, "-org"), "-dup-0")
-		out = append(out, benchRec{id: id, truth: truth, p: p})
+	tb.Helper()
+	recs, err := matching.LoadFEBRL(filepath.Join(benchDir(tb), name), false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := make([]benchRec, len(recs))
+	for i, r := range recs {
+		out[i] = benchRec{id: r.ID, truth: r.Cluster, p: r.Person}
 	}
 	return out
 }
