@@ -37,12 +37,14 @@ func (db *DB) FindOrderAccess(ctx context.Context, ids []string) (map[string]ccp
 	return out, rows.Err()
 }
 
-// confidentialMinors is OrderAccess.ConfidentialMinors as the orders
-// table keeps it.
-func confidentialMinors(o *ccpor.Order) []int32 {
-	out := []int32{}
-	for _, i := range ccpor.AccessOf(o).ConfidentialMinors {
-		out = append(out, int32(i))
+// minorsArg is a.ConfidentialMinors as the orders row's
+// confidential_minors column takes it. The row's sealed, registered and
+// confidential_minors columns are written from ccpor.AccessOf, the one
+// derivation of who may see an order.
+func minorsArg(a ccpor.OrderAccess) []int32 {
+	minors := []int32{}
+	for _, i := range a.ConfidentialMinors {
+		minors = append(minors, int32(i))
 	}
-	return out
+	return minors
 }

@@ -28,9 +28,10 @@ func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, b
 		if err != nil {
 			return 0, err
 		}
+		access := ccpor.AccessOf(o)
 		rows[i] = []any{o.ID, string(o.Type), string(o.Phase), o.County, o.CaseNumber, CaseKey(o.CaseNumber),
 			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), o.Service.Served(),
-			o.Sealed, o.Registration != nil, confidentialMinors(o), doc}
+			access.Sealed, access.Registered, minorsArg(access), doc}
 	}
 	var inserted int
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {

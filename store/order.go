@@ -35,6 +35,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *ccpor.Order) error {
 		if err := refuseExactDuplicate(ctx, tx, o); err != nil {
 			return err
 		}
+		access := ccpor.AccessOf(o)
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO orders (id, version, type, phase, county, case_number, case_key,
 				issued_on, expires_at, terminated_on, previous_order_id, created_at, updated_at, served,
@@ -42,7 +43,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *ccpor.Order) error {
 			VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)`,
 			o.ID, o.Type, o.Phase, o.County, o.CaseNumber, CaseKey(o.CaseNumber),
 			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), now, o.Service.Served(),
-			o.Sealed, o.Registration != nil, confidentialMinors(o),
+			access.Sealed, access.Registered, minorsArg(access),
 		); err != nil {
 			return formatError(err)
 		}
@@ -175,6 +176,7 @@ func (db *DB) UpdateOrder(ctx context.Context, o *ccpor.Order, action, reason st
 		if err != nil {
 			return err
 		}
+		access := ccpor.AccessOf(o)
 		tag, err := tx.Exec(ctx, `
 			UPDATE orders SET version = version + 1, type = $3, phase = $4, county = $5,
 				case_number = $6, case_key = $7, issued_on = $8, expires_at = $9,
@@ -183,7 +185,7 @@ func (db *DB) UpdateOrder(ctx context.Context, o *ccpor.Order, action, reason st
 			WHERE id = $1 AND version = $2`,
 			o.ID, o.Version, o.Type, o.Phase, o.County, o.CaseNumber, CaseKey(o.CaseNumber),
 			dateArg(o.IssuedOn), dateArg(o.ExpiresAt), terminatedArg(o), nullable(o.PreviousOrderID), now, o.Service.Served(),
-			o.Sealed, o.Registration != nil, confidentialMinors(o))
+			access.Sealed, access.Registered, minorsArg(access))
 		if err != nil {
 			return err
 		}
