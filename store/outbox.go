@@ -42,7 +42,9 @@ const outboxChannel = "ccpor_outbox"
 // between are gone; followers poll as well, so a lost notification costs
 // at most their poll interval.
 func (db *DB) ListenChanges(ctx context.Context, nudge func(), log *slog.Logger) {
-	for wait := time.Second; ctx.Err() == nil; wait = min(2*wait, 30*time.Second) {
+	wait := time.Second
+	for ctx.Err() == nil {
+		// Once connected, a later loss waits from a second again.
 		err := db.listen(ctx, nudge, func() { wait = time.Second })
 		if ctx.Err() != nil {
 			return
@@ -52,6 +54,7 @@ func (db *DB) ListenChanges(ctx context.Context, nudge func(), log *slog.Logger)
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
+		wait = min(2*wait, 30*time.Second)
 	}
 }
 
