@@ -3,13 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,50 +15,17 @@ import (
 	"time"
 )
 
-// The scale and soak benchmarks run the server in a child process — this
-// test binary re-executed as `ccpor serve` — so that its RSS, open files
-// and goroutines are the server's own, not mixed with the load
-// generator's.
-const (
-	childDBEnv    = "CCPOR_BENCH_CHILD_DB"
-	childIndexEnv = "CCPOR_BENCH_CHILD_INDEX"
-	childAddrLine = "ccpor-bench-listening "
-)
-
-// TestBenchServerChild is the server child of the benchmarks; run on its
-// own it does nothing.
-func TestBenchServerChild(t *testing.T) {
-	url := os.Getenv(childDBEnv)
-	if url == "" {
-		t.Skip("the benchmarks' server child: runs only when they start it")
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	listening := make(chan string, 1)
-	go func() {
-		fmt.Printf("%s%s\n", childAddrLine, <-listening)
-	}()
-	cmd := &ServeCommand{Stdout: io.Discard, Stderr: os.Stderr, Listening: listening}
-	cmd.db.url = url
-	// One client per limiter key: the limits would measure themselves.
-	unlimited := "1000000/1000000"
-	if err := cmd.Run(ctx, []string{"--addr", "127.0.0.1:0", "--index-dir", os.Getenv(childIndexEnv),
-		"--rate-read", unlimited, "--rate-search", unlimited, "--rate-write", unlimited, "--rate-failed-auth", unlimited}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // benchClient is the benchmarks' single client: a server that stops
 // answering fails the run with a message instead of stalling it until
 // go test's timeout.
 var benchClient = &http.Client{Timeout: 2 * time.Minute}
 
-// serverChild is a running `ccpor serve` child.
+// serverChild is the benchmarks' server: `ccpor serve` in a process of its
+// own (startServeProcess), so that its RSS, open files and goroutines are
+// the server's, not mixed with the load generator's.
 type serverChild struct {
-	URL  string
-	cmd  *exec.Cmd
-	logf string
-	done chan error
+	URL string
+	*child
 }
 
 // startServer starts the server child on the database at url with the
@@ -69,48 +33,10 @@ type serverChild struct {
 // listens; it is stopped when the test ends.
 func startServer(t testing.TB, url, dir string) *serverChild {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &serverChild{logf: filepath.Join(t.TempDir(), "serve.log"), done: make(chan error, 1)}
-	logFile, err := os.Create(s.logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd = exec.Command(exe, "-test.run=^TestBenchServerChild$", "-test.timeout=0")
-	s.cmd.Env = append(os.Environ(), childDBEnv+"="+url, childIndexEnv+"="+dir)
-	s.cmd.Stderr = logFile
-	// A parent killed by go test's timeout runs no cleanup: the child must
-	// not outlive it, serving and holding the index.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), childAddrLine); ok {
-				addr <- a
-			}
-		}
-	}()
-	go func() { s.done <- s.cmd.Wait(); logFile.Close() }()
+	// No drain at the end: nothing balances load onto it.
+	c, base := startServeProcess(t, url, dir, nil, "--drain", "0")
+	s := &serverChild{URL: base, child: c}
 	t.Cleanup(func() { s.Stop(t) })
-	select {
-	case a := <-addr:
-		s.URL = "http://" + a
-	case err := <-s.done:
-		s.done <- err
-		t.Fatalf("server child exited: %v\n%s", err, s.tail())
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("server child did not listen\n%s", s.tail())
-	}
 	return s
 }
 
@@ -118,26 +44,22 @@ func startServer(t testing.TB, url, dir string) *serverChild {
 // fails the test if it does not shut down cleanly.
 func (s *serverChild) Stop(t testing.TB) {
 	t.Helper()
-	if s.cmd.ProcessState != nil {
+	select {
+	case <-s.done:
 		return
+	default:
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("server child: %v\n%s", err, s.tail())
-		}
-	case <-time.After(time.Minute):
+	if ps := s.wait(time.Minute); ps == nil {
 		s.cmd.Process.Kill()
 		t.Errorf("server child did not stop within a minute\n%s", s.tail())
+	} else if s.err != nil {
+		t.Errorf("server child: %v\n%s", s.err, s.tail())
 	}
 }
 
 // tail is the end of the child's log, for failures.
-func (s *serverChild) tail() string {
-	b, _ := os.ReadFile(s.logf)
-	return string(b[max(0, len(b)-4000):])
-}
+func (s *serverChild) tail() string { return tail(s.stderr.String(), 4000) }
 
 // WaitSearchable waits until the child's search answers (it answers 503
 // while its index catches up with the outbox).

@@ -44,6 +44,9 @@ func startChild(tb testing.TB, url string, env []string, args ...string) *child 
 	c.cmd.Env = append(os.Environ(), "CCPOR_TEST_MAIN=1", "DATABASE_URL="+url)
 	c.cmd.Env = append(c.cmd.Env, env...)
 	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, c.stderr
+	// A parent killed by go test's timeout runs no cleanup: the child must
+	// not outlive it, serving and holding an index.
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
