@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -65,7 +63,7 @@ func TestImportBench(t *testing.T) {
 	t.Logf("import of %d orders (%.0f MB NDJSON): %.1fs wall, peak Go heap %.0f MB",
 		n, float64(st.Size())/1e6, elapsed.Seconds(), float64(heap)/1e6)
 	record(t, n, "import rate", float64(n)/elapsed.Seconds(), "orders/s")
-	record(t, n, "import peak RSS", peakRSS(), "bytes")
+	record(t, n, "import peak RSS", procStatus(os.Getpid())["VmHWM"], "bytes")
 }
 
 // startHeapWatch samples the Go heap until the returned function is
@@ -90,20 +88,4 @@ func startHeapWatch() func() uint64 {
 		}
 	}()
 	return func() uint64 { close(stop); return <-result }
-}
-
-// peakRSS is the process's high-water resident set in bytes (Linux
-// VmHWM), 0 when unknown.
-func peakRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }

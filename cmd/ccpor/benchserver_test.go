@@ -93,8 +93,12 @@ func (s *serverChild) post(t testing.TB, token, path string, body []byte) (int, 
 
 // procStatus returns the child's /proc status fields in bytes (VmRSS,
 // VmHWM, RssAnon, RssFile, ...).
-func (s *serverChild) procStatus() map[string]float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+func (s *serverChild) procStatus() map[string]float64 { return procStatus(s.cmd.Process.Pid) }
+
+// procStatus returns the size fields of a process's /proc status in
+// bytes; none when it cannot be read.
+func procStatus(pid int) map[string]float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return nil
 	}
