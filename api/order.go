@@ -31,18 +31,34 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 	if err := mayEnter(ccpor.UserFromContext(ctx), o); err != nil {
 		return err
 	}
-	flagged, err := s.guardIntake(ctx, o)
-	if err != nil {
+	if _, err := s.enter(ctx, o); err != nil {
 		return err
 	}
+	o.OverrideReason = ""
+	ccpor.UserFromContext(ctx).Redact(o)
+	c.Header("Location", "/api/v1/orders/"+o.ID)
+	c.JSON(http.StatusCreated, o)
+	return nil
+}
+
+// enter is an intake, for the API and the intake page alike: the
+// duplicate guard, what NCIC would reject added to the warnings, the
+// order stored, its entry audited (over the guard:
+// who, why, and over what), and — read-your-writes — an answer only once
+// it is searchable, so that the clerk who enters it again at once is told
+// it exists. stored reports whether the order was saved, which an error
+// after that (the audit) does not undo.
+func (s *Server) enter(ctx context.Context, o *ccpor.Order) (stored bool, err error) {
+	flagged, err := s.guardIntake(ctx, o)
+	if err != nil {
+		return false, err
+	}
 	addNCICWarnings(o)
-	warnings := o.Warnings
 	if err := s.Orders.CreateOrder(ctx, o); err != nil {
-		return err
+		return false, err
 	}
 	detail := gin.H{}
 	if len(flagged) > 0 {
-		// Entered over the duplicate guard: who, why, and over what.
 		detail["override_reason"] = o.OverrideReason
 		detail["likely_duplicates"] = flagged
 	}
@@ -50,18 +66,12 @@ func (s *Server) handleOrderCreate(c *gin.Context) error {
 		detail["previous_order_id"] = o.PreviousOrderID
 	}
 	if err := s.Audit.Audit(ctx, "order.create", o.ID, detail); err != nil {
-		return err
+		return true, err
 	}
-	o.Warnings, o.OverrideReason = warnings, ""
-	ccpor.UserFromContext(ctx).Redact(o)
-	// Read-your-writes: answer once the order is searchable, so the clerk
-	// who enters it again at once is told it exists.
 	if s.Follower != nil && !s.Follower.Sync(ctx, time.Second) {
 		s.Logger.Warn("intake answered before the index caught up", "order", o.ID)
 	}
-	c.Header("Location", "/api/v1/orders/"+o.ID)
-	c.JSON(http.StatusCreated, o)
-	return nil
+	return true, nil
 }
 
 // guardIntake stops a duplicate at intake (issue: "Stop the duplicate at

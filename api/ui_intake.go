@@ -157,30 +157,13 @@ func (s *Server) enterIntake(c *gin.Context, p *intakePage, o *ccpor.Order, in *
 			}
 		}
 	}()
-	flagged, err := s.guardIntake(ctx, o)
-	if err == nil {
-		err = s.Orders.CreateOrder(ctx, o)
-	}
-	if err != nil {
+	stored, err := s.enter(ctx, o)
+	if !stored {
 		return s.refuseIntake(c, p, err)
 	}
 	saved = &savedOrder{ID: o.ID, Form: o.Form, CaseNumber: o.CaseNumber}
-	detail := gin.H{}
-	if len(flagged) > 0 {
-		// Entered over the duplicate guard: who, why, and over what.
-		detail["override_reason"] = o.OverrideReason
-		detail["likely_duplicates"] = flagged
-	}
-	if o.PreviousOrderID != "" {
-		detail["previous_order_id"] = o.PreviousOrderID
-	}
-	if err := s.Audit.Audit(ctx, "order.create", o.ID, detail); err != nil {
+	if err != nil {
 		return err
-	}
-	// Read-your-writes, as the API: the clerk who enters it again at once
-	// is told it exists.
-	if s.Follower != nil && !s.Follower.Sync(ctx, time.Second) {
-		s.Logger.Warn("intake answered before the index caught up", "order", o.ID)
 	}
 	saved.ScanProblem = s.storeIntakeScan(ctx, o, in)
 	return s.answerIntake(c, p, *saved)
