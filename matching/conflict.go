@@ -563,7 +563,7 @@ func (b *Bench) Intake(k int) string {
 	case len(p.Protected) > 0 && len(o.Protected) > 0 && !pk.same:
 		return ""
 	}
-	similarCase := p.County == o.County && EditDistance(ccpor.CaseKey(p.CaseNumber), ccpor.CaseKey(o.CaseNumber)) <= 1
+	similarCase := p.County == o.County && WithinEdits(ccpor.CaseKey(p.CaseNumber), ccpor.CaseKey(o.CaseNumber), 1)
 	if similarCase || overlaps(p, o) {
 		return IntakeLikelyDuplicate
 	}
