@@ -212,7 +212,7 @@ func (s *Server) candidates(ctx context.Context, matches []index.Match) ([]Candi
 		out = append(out, Candidate{
 			OrderID: m.OrderID, Score: round3(m.Result.Score), Level: m.Result.Level, Role: m.Person.Role,
 			Person:      personSummary{Name: p.FullName(), DOB: p.DOB, BirthYear: p.BirthYear, Age: p.Age, Sex: p.Sex, Race: p.Race},
-			Explanation: m.Result.Explanation,
+			Explanation: m.Explanation(),
 			Order:       &sum,
 		})
 	}

@@ -35,6 +35,7 @@ func (ix *Index) Calibrate(cfg matching.Config) matching.Config {
 // keeps those at the possible level or above, best first.
 func scoreRestrained(p ccpor.Person, asOf ccpor.Date, hits []Hit, exclude string, cfg matching.Config) []Match {
 	probe := matching.Prepare(p, asOf)
+	c := &cfg
 	var matches []Match
 	for _, h := range hits {
 		if h.OrderID == exclude {
@@ -44,9 +45,9 @@ func scoreRestrained(p ccpor.Person, asOf ccpor.Date, hits []Hit, exclude string
 			if hp.Role != RoleRestrained {
 				continue
 			}
-			r := matching.CompareRecords(probe, matching.Prepare(hp.Person, h.IssuedOn), cfg)
-			if r.Level != "" {
-				matches = append(matches, Match{OrderID: h.OrderID, Person: hp, Result: r})
+			rec := matching.Prepare(hp.Person, h.IssuedOn)
+			if r := matching.Assess(probe, rec, cfg); r.Level != "" {
+				matches = append(matches, Match{OrderID: h.OrderID, Person: hp, Result: r, probe: probe, rec: rec, cfg: c})
 			}
 		}
 	}

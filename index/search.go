@@ -200,10 +200,26 @@ func yearRange(lo, hi int) query.Query {
 }
 
 // Match is one person of a hit who answers the query, with the verdict.
+// Its Result carries no explanation: see Explanation.
 type Match struct {
 	OrderID string
 	Person  Person
 	Result  matching.Result
+
+	// What the verdict was reached from, to explain it when it is shown.
+	probe, rec *matching.Record
+	cfg        *matching.Config
+}
+
+// Explanation says, field by field, why m scored as it did. Ranking
+// scores every candidate (matching.Assess) and a page shows a fifth of
+// them: only what someone will read is explained, with the records and
+// the configuration that gave the score.
+func (m Match) Explanation() []matching.Piece {
+	if m.probe == nil {
+		return m.Result.Explanation
+	}
+	return matching.CompareRecords(m.probe, m.rec, *m.cfg).Explanation
 }
 
 // Rank re-scores the hits of q: in each order, the person who best answers
@@ -233,7 +249,7 @@ func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 		wg.Go(func() {
 			probes := map[string]*matching.Record{} // the probe depends on the completion only
 			for i := lo; i < hi; i++ {
-				best[i], found[i] = rankHit(last, first, lastKeys, q, hits[i], probes, cfg)
+				best[i], found[i] = rankHit(last, first, lastKeys, q, hits[i], probes, &cfg)
 			}
 		})
 	}
@@ -253,23 +269,25 @@ func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 const rankParallelMin = 16
 
 // rankHit returns the person of h who best answers the query, if any does.
-func rankHit(last, first string, lastKeys map[string][]string, q Query, h Hit, probes map[string]*matching.Record, cfg matching.Config) (Match, bool) {
+func rankHit(last, first string, lastKeys map[string][]string, q Query, h Hit, probes map[string]*matching.Record, cfg *matching.Config) (Match, bool) {
 	var best Match
 	ok := false
 	for _, p := range h.Persons {
-		probe, answers := completeQuery(last, first, lastKeys, q, p.Person)
+		names := matching.NamesOf(p.Person)
+		probe, answers := completeQuery(last, first, lastKeys, q, p.Person, names)
 		if !answers {
 			continue
 		}
+		hp := matching.PrepareNamed(p.Person, h.IssuedOn, names)
 		key := probe.First + "|" + probe.Last
 		rec := probes[key]
 		if rec == nil {
 			rec = matching.Prepare(probe, ccpor.Date{})
 			probes[key] = rec
 		}
-		r := matching.CompareRecords(rec, matching.Prepare(p.Person, h.IssuedOn), cfg)
+		r := matching.Assess(rec, hp, *cfg)
 		if !ok || r.Score > best.Result.Score {
-			best, ok = Match{OrderID: h.OrderID, Person: p, Result: r}, true
+			best, ok = Match{OrderID: h.OrderID, Person: p, Result: r, probe: rec, rec: hp, cfg: cfg}, true
 		}
 	}
 	return best, ok
@@ -278,9 +296,9 @@ func rankHit(last, first string, lastKeys map[string][]string, q Query, h Hit, p
 // completeQuery turns the typed query into a person to compare with p,
 // filling a typed prefix with p's own name, and reports whether p answers
 // the name part at all (a hit can come from another person in the order).
-func completeQuery(last, first string, lastKeys map[string][]string, q Query, p ccpor.Person) (ccpor.Person, bool) {
+// names are matching.NamesOf(p).
+func completeQuery(last, first string, lastKeys map[string][]string, q Query, p ccpor.Person, names []matching.Name) (ccpor.Person, bool) {
 	probe := ccpor.Person{DOB: q.DOB, BirthYear: q.BirthYear}
-	names := matching.NamesOf(p)
 	if q.Last == "" {
 		// A search by birth date alone: the name is no evidence either way.
 		probe.First, probe.Last = p.First, p.Last

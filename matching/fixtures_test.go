@@ -120,3 +120,35 @@ func TestFixtures(t *testing.T) {
 		t.Errorf("precision %.4f, want at least 0.95", p)
 	}
 }
+
+// TestAssessIsCompare: ranking scores with Assess and explains only what
+// it shows with CompareRecords; the two must never disagree on a score,
+// or the order of a result list would not be the order of its scores.
+func TestAssessIsCompare(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	g := fixtures.New(3, now)
+	var recs []*matching.Record
+	for range 400 {
+		o, _ := g.Next()
+		recs = append(recs, matching.Prepare(o.Restrained, o.IssuedOn))
+	}
+	cfg := matching.DefaultConfig().WithPopulation(1000000)
+	levels := map[string]int{}
+	for i, a := range recs {
+		for _, b := range recs[:i] {
+			want, got := matching.CompareRecords(a, b, cfg), matching.Assess(a, b, cfg)
+			if got.Score != want.Score || got.Level != want.Level || got.Weight != want.Weight {
+				t.Fatalf("%s / %s: Assess %+v, CompareRecords %v %s %v", a.Person.FullName(), b.Person.FullName(),
+					got, want.Score, want.Level, want.Weight)
+			}
+			if got.Explanation != nil {
+				t.Fatalf("Assess explained: %v", got.Explanation)
+			}
+			levels[want.Level]++
+		}
+	}
+	// The pairs must reach every level, or the test compares little.
+	if levels[matching.LevelMatch] == 0 || levels[matching.LevelPossible] == 0 || levels[""] == 0 {
+		t.Fatalf("levels reached: %v", levels)
+	}
+}

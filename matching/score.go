@@ -103,8 +103,15 @@ type Record struct {
 // Prepare normalises p for comparison. asOf is the date its stated age was
 // estimated on, or the zero date.
 func Prepare(p ccpor.Person, asOf ccpor.Date) *Record {
+	return PrepareNamed(p, asOf, NamesOf(p))
+}
+
+// PrepareNamed is Prepare for a caller that has already read p's names
+// (names is NamesOf(p)): ranking reads every candidate's names to see
+// whether they answer the query, and prepares only those that do.
+func PrepareNamed(p ccpor.Person, asOf ccpor.Date, names []Name) *Record {
 	r := &Record{Person: p, AsOf: asOf, birth: birthOf(p, asOf), addr: addressOf(p.Address), ids: idsOf(p)}
-	for _, n := range NamesOf(p) {
+	for _, n := range names {
 		pn := prepareName(n)
 		r.names = append(r.names, pn)
 		r.swapped = append(r.swapped, pn.swapped())
@@ -367,15 +374,27 @@ func CompareRecords(a, b *Record, cfg Config) Result {
 	return cfg.result(w, pieces)
 }
 
-// score is CompareRecords without the explanation, for bulk evaluation.
-func score(a, b *Record, cfg *Config) float64 {
+// Assess is CompareRecords without the explanation: the score and the
+// level. A search scores up to 120 candidates and shows twenty: the
+// sentences for the others were written for nobody. Score and level are
+// exactly CompareRecords'.
+func Assess(a, b *Record, cfg Config) Result {
+	return cfg.result(bits(a, b, &cfg), nil)
+}
+
+// score is CompareRecords' score alone, for bulk evaluation.
+func score(a, b *Record, cfg *Config) float64 { return posterior(bits(a, b, cfg)) }
+
+// bits is the evidence that a and b are one person, in log2 odds, summed
+// in CompareRecords' order so that both give the same score.
+func bits(a, b *Record, cfg *Config) float64 {
 	c := compareRecords(a, b, cfg)
 	per, rel := c.total(cfg)
 	w := cfg.priorBits() + rel
 	for _, x := range per {
 		w += x
 	}
-	return posterior(w)
+	return w
 }
 
 func (cfg *Config) result(w float64, pieces []Piece) Result {
