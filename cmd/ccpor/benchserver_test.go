@@ -34,7 +34,13 @@ type serverChild struct {
 func startServer(t testing.TB, url, dir string) *serverChild {
 	t.Helper()
 	// No drain at the end: nothing balances load onto it.
-	c, base := startServeProcess(t, url, dir, nil, "--drain", "0")
+	args := []string{"--drain", "0"}
+	// CCPOR_BENCH_PPROF=127.0.0.1:6060 lets one profile the server while
+	// it is measured (go tool pprof http://ADDR/debug/pprof/profile).
+	if addr := os.Getenv("CCPOR_BENCH_PPROF"); addr != "" {
+		args = append(args, "--debug-addr", addr)
+	}
+	c, base := startServeProcess(t, url, dir, nil, args...)
 	s := &serverChild{URL: base, child: c}
 	t.Cleanup(func() { s.Stop(t) })
 	return s
