@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -237,6 +239,13 @@ func Rebuild(ctx context.Context, dir string, feed ccpor.ChangeFeed, progress fu
 	if err := mergeAll(ctx, bi); err != nil {
 		return n, fmt.Errorf("rebuild index: merge: %w", err)
 	}
+	// The merged segment is written, but the snapshot that reads it only
+	// when the persister gets to it, which Close does not wait for: the
+	// generation then opened on its pre-merge segments. A second
+	// persisted batch comes after the merge, so its snapshot has it.
+	if err := persisted(ctx, bi, head, failed); err != nil {
+		return n, fmt.Errorf("rebuild index: %w", err)
+	}
 	if progress != nil {
 		progress(n)
 	}
@@ -244,5 +253,46 @@ func Rebuild(ctx context.Context, dir string, feed ccpor.ChangeFeed, progress fu
 	if err := bi.Close(); err != nil {
 		return n, err
 	}
+	if err := dropMergedAway(path); err != nil {
+		return n, fmt.Errorf("rebuild index: %w", err)
+	}
 	return n, swapCurrent(dir, gen)
+}
+
+// dropMergedAway removes the segment files of a closed generation that
+// its last snapshot no longer reads. Scorch deletes the files of segments
+// merged away only when it next opens an index, so a rebuilt generation
+// kept its pre-merge segments, more than twice the index on disk, until
+// a server opened it; what the generation reads is what opening it says.
+func dropMergedAway(path string) error {
+	bi, err := bleve.Open(path)
+	if err != nil {
+		return err
+	}
+	live, err := segmentPaths(bi)
+	if cerr := bi.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if len(live) == 0 {
+		return nil // a generation of no orders, or a reader that cannot tell
+	}
+	keep := make([]string, len(live))
+	for i, f := range live {
+		keep[i] = filepath.Base(f)
+	}
+	files, err := filepath.Glob(filepath.Join(path, "store", "*.zap"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if !slices.Contains(keep, filepath.Base(f)) {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

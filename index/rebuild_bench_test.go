@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,4 +121,37 @@ func TestRebuildFromDatabase(t *testing.T) {
 		}
 	}
 	t.Logf("rebuilt %d orders in %s (%.0f orders/s), peak RSS %s", n, took.Round(time.Millisecond), float64(n)/took.Seconds(), peak)
+}
+
+// TestRebuildLeavesNoMergedAway: a rebuild of several batches writes a
+// segment per batch and merges them into one; the generation it swaps in
+// must hold that one, not the merged-away files beside it (which Scorch
+// would only delete when the index is next opened), and must still open
+// with every order.
+func TestRebuildLeavesNoMergedAway(t *testing.T) {
+	orders, _ := fixtures.Generate(8, now, 8000)
+	feed := &jsonFeed{docs: make([][]byte, len(orders))}
+	for i, o := range orders {
+		feed.docs[i], _ = json.Marshal(o)
+	}
+	dir := t.TempDir()
+	n, err := index.Rebuild(context.Background(), dir, feed, nil)
+	if err != nil || n != len(orders) {
+		t.Fatalf("rebuild: %d, %v", n, err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "current", "store", "*.zap"))
+	if len(segs) != 1 {
+		t.Errorf("rebuilt generation holds %d segment files, want 1: %v", len(segs), segs)
+	}
+	ix, err := index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if c, err := ix.Count(); err != nil || c != uint64(len(orders)) {
+		t.Errorf("rebuilt index counts %d orders (%v), want %d", c, err, len(orders))
+	}
+	if err := ix.Check(); err != nil {
+		t.Errorf("rebuilt index: %v", err)
+	}
 }
