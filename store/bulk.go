@@ -88,3 +88,15 @@ func (db *DB) InsertOrders(ctx context.Context, orders []*ccpor.Order, action, b
 	}
 	return inserted, nil
 }
+
+// AnalyzeOrders refreshes the planner's statistics of the tables a bulk
+// load fills. Run after one: until autovacuum gets to it (and it may be
+// off), PostgreSQL plans for the tables as they were. A county's work
+// queues at a million freshly imported orders read every order of the
+// county in the window (90 ms) where fresh statistics read fifty (2 ms).
+func (db *DB) AnalyzeOrders(ctx context.Context) error {
+	if _, err := db.Pool.Exec(ctx, `ANALYZE orders, order_versions, outbox`); err != nil {
+		return fmt.Errorf("analyze after bulk load: %w", err)
+	}
+	return nil
+}

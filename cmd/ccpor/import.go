@@ -198,6 +198,11 @@ func importOrders(ctx context.Context, db *store.DB, r io.Reader, opt importOpti
 	if err := ctx.Err(); err != nil {
 		return stats, err
 	}
+	if stats.Inserted > 0 {
+		if err := db.AnalyzeOrders(ctx); err != nil {
+			return stats, err
+		}
+	}
 	return stats, readErr
 }
 

@@ -75,6 +75,9 @@ func seed(ctx context.Context, db *store.DB, seedValue int64, n int, progress fu
 			progress(done)
 		}
 	}
+	if inserted > 0 {
+		return inserted, db.AnalyzeOrders(ctx)
+	}
 	return inserted, nil
 }
 
