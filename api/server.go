@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"time"
 
 	"github.com/ccpor/ccpor"
@@ -91,8 +92,13 @@ func NewServer(logger *slog.Logger) *Server {
 		Name: "ccpor_http_request_duration_seconds", Help: "HTTP request latency by route.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"method", "route"})
+	// go_gc_heap_live_bytes is the heap the last collection found in
+	// use: unlike heap in use, it does not depend on where in its
+	// collection cycle the process is sampled, so a leak shows as growth.
+	heapLive := collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)}
 	s.metrics.MustRegister(s.requests, s.latency,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(heapLive)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return s
 }
 

@@ -205,7 +205,7 @@ var howMeasured = []string{
 	"**Search under load**: vegeta (as a library) sends the officer searches at each fixed rate for one step; achieved is successful answers/s; a step holds when p99 ≤ 100 ms with no error; the sustained rate is the highest step that held (steps stop after two in a row that did not). A second of searches at 10/s opens the client's connections first.",
 	"**Intake**: sequential POST /api/v1/orders by a clerk of fresh generated orders, duplicate guard in full (an override reason keeps chance resemblances from stopping the run), each answered once searchable; rate = orders / summed latency.",
 	"**Commit to searchable**: an order written with `store.CreateOrder` (the server's follower is not nudged), then officer searches by its full name and birth date every millisecond until one returns it; resolution is one search. Measures the follower's notification or poll path.",
-	"**Soak**: vegeta at a fixed rate, of every 20 requests 16 searches, 3 conflict checks, 1 intake; heap in use and goroutines from the server's /metrics, RSS and open files from /proc/PID; warm-up is the first tenth of the soak, flat means last ≤ 1.2 × the value after warm-up. Goroutines and open files include one or two per client connection the load generator keeps open, so they follow its connection count.",
+	"**Soak**: vegeta at a fixed rate, of every 20 requests 16 searches, 3 conflict checks, 1 intake; heap in use, heap live (what the last collection found in use: a leak shows there, while heap in use also swings with the collector's cycle) and goroutines from the server's /metrics, RSS and open files from /proc/PID; warm-up is the first tenth of the soak, flat means last ≤ 1.2 × the value after warm-up. Goroutines and open files include one or two per client connection the load generator keeps open, so they follow its connection count.",
 }
 
 // target is one of the goals the registry is measured against.
@@ -429,7 +429,7 @@ func renderSoak(w io.Writer, f figures) {
 			}
 		}
 		p("\n| Server metric | First | After warm-up | Last | Max | Samples | Flat (last ≤ 1.2 × after warm-up) |\n|---|---|---|---|---|---|---|\n")
-		for _, m := range [][2]string{{"soak heap in use", "Heap in use"}, {"soak RSS", "RSS"}, {"soak goroutines", "Goroutines"}, {"soak open files", "Open files"}} {
+		for _, m := range [][2]string{{"soak heap in use", "Heap in use"}, {"soak heap live", "Heap live (after the last collection)"}, {"soak RSS", "RSS"}, {"soak goroutines", "Goroutines"}, {"soak open files", "Open files"}} {
 			r, ok := f.get(s, m[0])
 			if !ok {
 				continue

@@ -79,17 +79,20 @@ func TestSoakBench(t *testing.T) {
 	}
 
 	type sample struct {
-		at                           time.Duration
-		heap, rss, goroutines, files float64
+		at                                 time.Duration
+		heap, live, rss, goroutines, files float64
 	}
 	var samples []sample
 	start := time.Now()
 	take := func() {
-		m := child.metrics(t, "go_memstats_heap_inuse_bytes", "go_goroutines")
-		samples = append(samples, sample{time.Since(start), m["go_memstats_heap_inuse_bytes"],
+		m := child.metrics(t, "go_memstats_heap_inuse_bytes", "go_gc_heap_live_bytes", "go_goroutines")
+		samples = append(samples, sample{time.Since(start), m["go_memstats_heap_inuse_bytes"], m["go_gc_heap_live_bytes"],
 			child.procStatus()["VmRSS"], m["go_goroutines"], float64(child.openFiles())})
 	}
 	take()
+	if samples[0].live == 0 {
+		t.Fatal("the server's /metrics has no go_gc_heap_live_bytes")
+	}
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
@@ -156,6 +159,7 @@ func TestSoakBench(t *testing.T) {
 		get        func(sample) float64
 	}{
 		{"soak heap in use", "bytes", func(s sample) float64 { return s.heap }},
+		{"soak heap live", "bytes", func(s sample) float64 { return s.live }},
 		{"soak RSS", "bytes", func(s sample) float64 { return s.rss }},
 		{"soak goroutines", "", func(s sample) float64 { return s.goroutines }},
 		{"soak open files", "", func(s sample) float64 { return s.files }},
