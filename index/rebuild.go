@@ -264,8 +264,9 @@ func Rebuild(ctx context.Context, dir string, feed ccpor.ChangeFeed, progress fu
 // merged away only when it next opens an index, so a rebuilt generation
 // kept its pre-merge segments, more than twice the index on disk, until
 // a server opened it; what the generation reads is what opening it says.
+// It is opened read-only, so that no merge starts while it is asked.
 func dropMergedAway(path string) error {
-	bi, err := bleve.Open(path)
+	bi, err := bleve.OpenUsing(path, map[string]interface{}{"read_only": true})
 	if err != nil {
 		return err
 	}
