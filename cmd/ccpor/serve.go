@@ -25,13 +25,13 @@ import (
 )
 
 // serveGCPercent is the server's garbage-collector target unless GOGC is
-// set. Its live heap is small (a million orders: about 125 MiB; the index
-// is memory-mapped, not heap) and every request allocates afresh, so
-// Go's default of collecting at twice the live heap spent a sixth of a
-// loaded server's CPU collecting. At three times, a 100,000-order
-// registry held 300 searches/s at p99 94 ms where the default saturated
-// at about 310 (make bench's load steps on two cores, December 2026), for
-// some 125 MiB more heap at a million orders.
+// set. Its heap is small (under 200 MiB at a million orders; the index is
+// memory-mapped, not heap) and every request allocates afresh, so at Go's
+// default of collecting at twice the live heap a loaded server spent a
+// sixth of its CPU collecting. At three times, the most searches a
+// 100,000-order registry answered under overload rose from about 310-325
+// a second to 350-375 (make bench's load steps on two cores, December
+// 2026), for a larger heap.
 const serveGCPercent = 200
 
 // collectLessOften sets serveGCPercent, unless the operator set GOGC.
