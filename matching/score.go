@@ -356,10 +356,8 @@ func Compare(a, b ccpor.Person, cfg Config) Result {
 func CompareRecords(a, b *Record, cfg Config) Result {
 	c := compareRecords(a, b, &cfg)
 	per, rel := c.total(&cfg)
-	w := cfg.priorBits() + rel
 	var pieces []Piece
 	for i := range numFields {
-		w += per[i]
 		if text := explain(i, &c, a, b); text != "" {
 			if per[i] == 0 && cfg.weight(i, c.out[i]) > 0 {
 				text += " Not counted again: the ZIP code or city already places them."
@@ -371,7 +369,7 @@ func CompareRecords(a, b *Record, cfg Config) Result {
 		pieces = append(pieces, Piece{Field: FieldRelative, Outcome: "likely_relative",
 			Weight: round2(rel), Text: explainRelative(&c, a, b)})
 	}
-	return cfg.result(w, pieces)
+	return cfg.result(cfg.sum(per, rel), pieces)
 }
 
 // Assess is CompareRecords without the explanation: the score and the
@@ -385,11 +383,16 @@ func Assess(a, b *Record, cfg Config) Result {
 // score is CompareRecords' score alone, for bulk evaluation.
 func score(a, b *Record, cfg *Config) float64 { return posterior(bits(a, b, cfg)) }
 
-// bits is the evidence that a and b are one person, in log2 odds, summed
-// in CompareRecords' order so that both give the same score.
+// bits is the evidence that a and b are one person, in log2 odds.
 func bits(a, b *Record, cfg *Config) float64 {
 	c := compareRecords(a, b, cfg)
-	per, rel := c.total(cfg)
+	return cfg.sum(c.total(cfg))
+}
+
+// sum adds the prior, the relative adjustment and the fields' weights, in
+// that order: CompareRecords, Assess and score all sum here, so they give
+// one score to the last bit.
+func (cfg *Config) sum(per [numFields]float64, rel float64) float64 {
 	w := cfg.priorBits() + rel
 	for _, x := range per {
 		w += x
