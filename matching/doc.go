@@ -65,4 +65,9 @@
 // Such pairs land below match; on FEBRL 4, whose generator makes about 8%
 // of its true pairs look exactly like this, the rule costs about four
 // points of recall (Config.IgnoreRelatives measures it).
+//
+// Likewise two people at one address with no name in common and a
+// different sex are housemates, not one person: the address's weight (up
+// to 25 bits with a flat number) is withdrawn, "Likely someone else living
+// at the same address".
 package matching

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,6 +48,9 @@ func TestExplanationGolden(t *testing.T) {
 		{"identifier_conflict",
 			ccpor.Person{First: "Linh", Last: "Trần", DOB: date("1979-05-30"), Identifiers: &ccpor.Identifiers{DL: "D1234567"}},
 			ccpor.Person{First: "Linh", Last: "Tran", DOB: date("1979-05-30"), Identifiers: &ccpor.Identifiers{DL: "D7654321"}}},
+		{"housemate",
+			ccpor.Person{First: "Demetrius", Last: "Washington", Age: 47, Sex: "M", Address: home},
+			ccpor.Person{First: "Shanice", Last: "Franklin", DOB: date("1976-06-28"), Sex: "F", Address: home}},
 		{"age_estimate",
 			ccpor.Person{First: "Tony", Last: "Avakian", Age: 45},
 			ccpor.Person{First: "Anthony", Last: "Avakian", DOB: date("1979-08-12"), HeightIn: 70, WeightLb: 190}},
@@ -68,5 +72,29 @@ func TestExplanationGolden(t *testing.T) {
 				t.Errorf("explanation mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestHousemate: two people at one address with no name in common and a
+// different sex are not one person, however much the address weighs; the
+// same pair without a sex on record keeps the address as evidence (FEBRL 4
+// makes true duplicates that look like that).
+func TestHousemate(t *testing.T) {
+	cfg := DefaultConfig().WithPopulation(10_000)
+	home := &ccpor.Address{Line1: "88 Cedar St", Line2: "Apt 4", City: "Stockton", State: "CA", Zip: "95202"}
+	on := ccpor.NewDate(2024, 6, 1)
+	a := ccpor.Person{First: "Demetrius", Last: "Washington", Age: 47, Sex: "M", Address: home}
+	b := ccpor.Person{First: "Shanice", Last: "Franklin", DOB: ccpor.NewDate(1976, 6, 28), Sex: "F", Address: home}
+	r := CompareRecords(Prepare(a, on), Prepare(b, on), cfg)
+	if r.Level != "" {
+		t.Errorf("housemates scored %.3f (%s), want below possible:\n%s", r.Score, r.Level, format(r))
+	}
+	if !slices.ContainsFunc(r.Explanation, func(p Piece) bool { return p.Outcome == "likely_housemate" && p.Weight < -20 }) {
+		t.Errorf("no housemate adjustment in the explanation:\n%s", format(r))
+	}
+	a.Sex, b.Sex = "", ""
+	r = CompareRecords(Prepare(a, on), Prepare(b, on), cfg)
+	if slices.ContainsFunc(r.Explanation, func(p Piece) bool { return p.Field == FieldRelative }) {
+		t.Errorf("housemate rule applied without a sex on record:\n%s", format(r))
 	}
 }

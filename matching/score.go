@@ -288,7 +288,8 @@ func (c *comparison) total(cfg *Config) (per [numFields]float64, rel float64) {
 	// son, siblings or twins agree on family name and address together.
 	// Given such a conflict, those agreements cannot tell the person from
 	// a relative, so their positive weight is taken back and the decision
-	// rests on first name, birth date, suffix and sex.
+	// rests on first name, birth date, suffix and sex. Housemates agree on
+	// the address alone, and lose it the same way.
 	// ZIP, city and state nest: two records in one ZIP code are in one
 	// city and state whoever they are, so only the most specific agreement
 	// counts.
@@ -298,13 +299,14 @@ func (c *comparison) total(cfg *Config) (per [numFields]float64, rel float64) {
 	case agrees(c.out[iCity]):
 		per[iState] = min(per[iState], 0)
 	}
-	r, ok := relativeOf(c)
-	if cfg.IgnoreRelatives || !ok {
-		return per, 0
-	}
-	shared := householdFields[:1]
-	if r.household {
-		shared = householdFields
+	var shared []int
+	if r, ok := relativeOf(c); ok && !cfg.IgnoreRelatives {
+		shared = householdFields[:1]
+		if r.household {
+			shared = householdFields
+		}
+	} else if housemate(c) {
+		shared = householdFields[1:]
 	}
 	for _, i := range shared {
 		if per[i] > 0 {
@@ -312,6 +314,18 @@ func (c *comparison) total(cfg *Config) (per [numFields]float64, rel float64) {
 		}
 	}
 	return per, rel
+}
+
+// housemate reports whether the pair shares an address and nothing else
+// of a person: no name in common and a different sex. That is a partner
+// or a lodger, and an address agreement (a street and a flat together,
+// 25 bits) outweighs the two names and the sex (14 bits). Different names
+// alone are not enough: FEBRL 4 replaces both names of some of its
+// duplicates, which then keep their address, birth date and sex; 21 of
+// its true pairs were lost when the rule asked for no more.
+func housemate(c *comparison) bool {
+	s := c.out[iStreet]
+	return (s == Exact || s == Similar) && c.out[iGiven] == Different && c.out[iFamily] == Different && c.out[iSex] == Different
 }
 
 // agrees reports whether a place level is an agreement.
@@ -366,8 +380,13 @@ func CompareRecords(a, b *Record, cfg Config) Result {
 		}
 	}
 	if rel != 0 {
-		pieces = append(pieces, Piece{Field: FieldRelative, Outcome: "likely_relative",
-			Weight: round2(rel), Text: explainRelative(&c, a, b)})
+		if _, ok := relativeOf(&c); ok && !cfg.IgnoreRelatives {
+			pieces = append(pieces, Piece{Field: FieldRelative, Outcome: "likely_relative",
+				Weight: round2(rel), Text: explainRelative(&c, a, b)})
+		} else {
+			pieces = append(pieces, Piece{Field: FieldRelative, Outcome: "likely_housemate", Weight: round2(rel),
+				Text: "Likely someone else living at the same address: no name in common and a different sex. The shared address was not counted as evidence."})
+		}
 	}
 	return cfg.result(cfg.sum(per, rel), pieces)
 }
