@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -250,6 +252,11 @@ func TestOperational(t *testing.T) {
 	resp, body := ts.do("", "GET", "/metrics", nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`ccpor_http_requests_total{method="GET",route="/api/v1/orders/:id",status="Not Found"} 1`)) {
 		t.Errorf("metrics do not count the 404:\n%.2000s", body)
+	}
+	if m := regexp.MustCompile(`(?m)^ccpor_match_prior (\S+)$`).FindSubmatch(body); m == nil {
+		t.Errorf("metrics lack the match prior:\n%.2000s", body)
+	} else if p, err := strconv.ParseFloat(string(m[1]), 64); err != nil || p <= 0 || p >= 0.5 {
+		t.Errorf("ccpor_match_prior = %s, want a probability in (0, 0.5)", m[1])
 	}
 	resp, body = ts.do("", "GET", "/nowhere", nil)
 	mustProblem(t, resp, body, http.StatusNotFound)

@@ -96,7 +96,18 @@ func NewServer(logger *slog.Logger) *Server {
 	// use: unlike heap in use, it does not depend on where in its
 	// collection cycle the process is sampled, so a leak shows as growth.
 	heapLive := collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)}
-	s.metrics.MustRegister(s.requests, s.latency,
+	// The prior the scorer uses now: it moves with the registry's size and
+	// with how often people recur in it (index.FitPrior).
+	prior := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ccpor_match_prior",
+		Help: "The match scorer's prior: the chance that two restrained persons picked at random are one person.",
+	}, func() float64 {
+		if s.Index == nil {
+			return 0
+		}
+		return s.Index.Calibrate(s.Match).Prior
+	})
+	s.metrics.MustRegister(s.requests, s.latency, prior,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(heapLive)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return s

@@ -21,16 +21,6 @@ func (ix *Index) Duplicates(ctx context.Context, p ccpor.Person, asOf ccpor.Date
 	return scoreRestrained(p, asOf, hits, exclude, ix.Calibrate(cfg)), nil
 }
 
-// Calibrate sets the scorer's prior for this registry's size: two records
-// picked at random from n orders are one person about once in n, so a
-// larger registry asks for more evidence before it says "match".
-func (ix *Index) Calibrate(cfg matching.Config) matching.Config {
-	if n, err := ix.Count(); err == nil && n > 1 {
-		return cfg.WithPopulation(int(n))
-	}
-	return cfg
-}
-
 // scoreRestrained scores the restrained person of every hit against p and
 // keeps those at the possible level or above, best first.
 func scoreRestrained(p ccpor.Person, asOf ccpor.Date, hits []Hit, exclude string, cfg matching.Config) []Match {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -61,6 +62,10 @@ type Index struct {
 	// segments holds each segment file as first seen (see Check).
 	segMu    sync.Mutex
 	segments map[string]fileStamp
+
+	// others holds, as float64 bits, how many other orders FitPrior found
+	// naming a restrained person (zero until it has run).
+	others atomic.Uint64
 }
 
 type waiter struct {

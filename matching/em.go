@@ -262,24 +262,74 @@ func total(m map[string]float64) float64 {
 // iterated to a fixed point (EM for the mixing weight alone). No labels are
 // used. It suits a table whose u-probabilities come from random pairs.
 func FitPrior(candidates [][2]*Record, total float64, cfg Config) Config {
-	counts := patterns(candidates, &cfg)
-	out := cfg
-	for range 500 {
-		var matches float64
-		lp := out.priorBits()
-		for k, n := range counts {
-			w := lp
-			for i, l := range k.out {
-				w += out.weight(i, l)
-			}
-			matches += n * posterior(w)
+	evidence := map[float64]float64{}
+	for k, n := range patterns(candidates, &cfg) {
+		var w float64
+		for i, l := range k.out {
+			w += cfg.weight(i, l)
 		}
-		prior := min(max(matches/total, 1e-12), 0.5)
-		done := math.Abs(prior-out.Prior) < 1e-6*prior
-		out.Prior = prior
+		evidence[w] += n
+	}
+	cfg.Prior = fixedPrior(evidence, total, cfg.Prior)
+	return cfg
+}
+
+// fixedPrior iterates the prior to the fixed point at which the expected
+// number of matches among the candidates, each weighing its evidence
+// (bits, prior excluded) against the prior, is prior × total.
+func fixedPrior(evidence map[float64]float64, total, prior float64) float64 {
+	for range 500 {
+		lp := math.Log2(prior / (1 - prior))
+		var matches float64
+		for w, n := range evidence {
+			matches += n * posterior(lp+w)
+		}
+		next := min(max(matches/total, 1e-12), 0.5)
+		done := math.Abs(next-prior) < 1e-6*next
+		prior = next
 		if done {
 			break
 		}
 	}
-	return out
+	return prior
+}
+
+// PriorFitter is FitPrior for a sample too large to hold: a registry's
+// own candidate pairs, added as they are looked up. It keeps each pair's
+// evidence as the scorer sums it (relative rule and nested places
+// included), to a hundredth of a bit, not the records.
+type PriorFitter struct {
+	cfg      Config
+	evidence map[float64]float64
+	pairs    int
+}
+
+// NewPriorFitter returns a PriorFitter scoring with cfg's table, starting
+// from cfg's prior.
+func NewPriorFitter(cfg Config) *PriorFitter {
+	if cfg.w[0] == nil {
+		cfg.compile()
+	}
+	return &PriorFitter{cfg: cfg, evidence: map[float64]float64{}}
+}
+
+// Add counts one candidate pair.
+func (f *PriorFitter) Add(a, b *Record) {
+	c := compareRecords(a, b, &f.cfg)
+	w := f.cfg.sum(c.total(&f.cfg)) - f.cfg.priorBits()
+	f.evidence[round2(w)]++
+	f.pairs++
+}
+
+// Pairs returns how many pairs were added.
+func (f *PriorFitter) Pairs() int { return f.pairs }
+
+// Prior returns the chance that two records picked at random are one
+// person, given that the pairs added are all the candidates among total
+// record pairs (the rest are taken to hold no matches).
+func (f *PriorFitter) Prior(total float64) float64 {
+	if total <= 0 {
+		return f.cfg.Prior
+	}
+	return fixedPrior(f.evidence, total, min(max(f.cfg.Prior, 1e-12), 0.5))
 }

@@ -166,3 +166,45 @@ func fixtureRecords(n int, seed int64) []benchRecord {
 	}
 	return out
 }
+
+// TestPriorFitter: the prior measured on candidate pairs is the share of
+// pairs that are one person, when every record of a person is among them.
+func TestPriorFitter(t *testing.T) {
+	g := fixtures.New(5, time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
+	seen := map[string]bool{}
+	var people []*Record
+	for len(people) < 150 {
+		o, truth := g.Next()
+		if !seen[truth.Restrained] {
+			seen[truth.Restrained] = true
+			people = append(people, Prepare(o.Restrained, o.IssuedOn))
+		}
+	}
+	fit := func(copies int) (prior, truth float64) {
+		var recs []*Record
+		for _, p := range people {
+			for range copies {
+				recs = append(recs, p)
+			}
+		}
+		f := NewPriorFitter(DefaultConfig().WithPopulation(len(recs)))
+		for i, a := range recs {
+			for _, b := range recs[i+1:] {
+				f.Add(a, b)
+			}
+		}
+		n := float64(len(recs))
+		all := n * (n - 1) / 2
+		if f.Pairs() != int(all) {
+			t.Fatalf("Pairs() = %d, want %.0f", f.Pairs(), all)
+		}
+		return f.Prior(all), float64(len(people)*copies*(copies-1)/2) / all
+	}
+	if prior, truth := fit(3); prior < 0.9*truth || prior > 1.15*truth {
+		t.Errorf("three records a person: prior %.5f, want about %.5f", prior, truth)
+	}
+	// One record a person: only namesakes could count, far below 1/n.
+	if prior, _ := fit(1); prior*150 > 0.2 {
+		t.Errorf("one record a person: prior %.5f is %.2f/n, want near 0", prior, prior*150)
+	}
+}

@@ -68,13 +68,20 @@ func (s *serverChild) Stop(t testing.TB) {
 func (s *serverChild) tail() string { return tail(s.stderr.String(), 4000) }
 
 // WaitSearchable waits until the child's search answers (it answers 503
-// while its index catches up with the outbox).
+// while its index catches up with the outbox) and it has measured its
+// match prior (index.FitPrior, seconds of CPU at a million orders), so
+// that what is measured next is the server at rest, scoring as it will.
 func (s *serverChild) WaitSearchable(t testing.TB, token string) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		code, body := s.post(t, token, "/api/v1/search", []byte(`{"last":"ga","status":"any"}`))
 		if code == http.StatusOK {
+			rec, err := s.logged("match prior measured", time.Until(deadline))
+			if err != nil {
+				t.Fatalf("server child: %v\n%s", err, s.tail())
+			}
+			t.Logf("server child measured its match prior in %.1f s: %.2f other orders a person, prior %.3g", rec["seconds"], rec["others_per_person"], rec["prior"])
 			return
 		}
 		if code != http.StatusServiceUnavailable || time.Now().After(deadline) {

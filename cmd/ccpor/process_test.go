@@ -104,21 +104,35 @@ func startServeProcess(tb testing.TB, url, dir string, env []string, extra ...st
 
 // listening waits for serve's "serving" log line and returns its address.
 func (c *child) listening(timeout time.Duration) (string, error) {
+	rec, err := c.logged("serving", timeout)
+	if err != nil {
+		return "", err
+	}
+	addr, _ := rec["addr"].(string)
+	if addr == "" {
+		return "", errors.New(`"serving" logged without an address`)
+	}
+	return addr, nil
+}
+
+// logged waits for serve's first JSON log line with message msg and
+// returns it.
+func (c *child) logged(msg string, timeout time.Duration) (map[string]any, error) {
 	deadline := time.After(timeout)
 	for {
 		// Taken before reading, so a line written meanwhile still wakes us.
 		more := c.stderr.changed()
 		for _, l := range c.stderr.Lines() {
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(l), &rec) == nil && rec.Msg == "serving" && rec.Addr != "" {
-				return rec.Addr, nil
+			var rec map[string]any
+			if json.Unmarshal([]byte(l), &rec) == nil && rec["msg"] == msg {
+				return rec, nil
 			}
 		}
 		select {
 		case <-c.done:
-			return "", fmt.Errorf("exited before listening: %v", c.err)
+			return nil, fmt.Errorf("exited before logging %q: %v", msg, c.err)
 		case <-deadline:
-			return "", errors.New("not listening within " + timeout.String())
+			return nil, fmt.Errorf("%q not logged within %s", msg, timeout)
 		case <-more:
 		}
 	}

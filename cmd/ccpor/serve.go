@@ -20,6 +20,7 @@ import (
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/api"
 	"github.com/ccpor/ccpor/index"
+	"github.com/ccpor/ccpor/matching"
 	"github.com/ccpor/ccpor/store"
 	"github.com/ccpor/ccpor/store/scan"
 )
@@ -177,6 +178,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	go refreshStats(bg, db, log)
 
 	srv := api.NewServer(log)
+	// The scorer's prior is measured on the registry's own orders once
+	// the index is ready, and again every priorRefit.
+	go measurePrior(bg, ix, follower.Ready, srv.Match, log)
 	srv.Orders, srv.Documents, srv.Queues, srv.Users, srv.Audit, srv.Keys = db, db, db, db, db, db
 	srv.Stats = db
 	srv.Scan, srv.MaxDocumentBytes = tools, int64(c.maxDocumentMB)<<20
@@ -376,6 +380,41 @@ func demoPassword() (string, error) {
 // complete months are published, so a refresh catches orders entered
 // late and the turn of the month.
 const statsRefresh = 15 * time.Minute
+
+// priorRefit is how often serve measures again how often people recur in
+// the registry (index.FitPrior): it moves as slowly as the registry grows.
+const priorRefit = time.Hour
+
+// measurePrior runs index.FitPrior when the index first answers and every
+// priorRefit after, until ctx ends. Until then, and when a run fails, the
+// scorer keeps 1/n. Each node measures its own index; the sample is the
+// same on every node (see FitPrior).
+func measurePrior(ctx context.Context, ix *index.Index, ready func(context.Context) error, cfg matching.Config, log *slog.Logger) {
+	wait := 5 * time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if ready(ctx) != nil {
+			wait = 5 * time.Second
+			continue
+		}
+		start := time.Now()
+		fit, err := ix.FitPrior(ctx, cfg)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("measuring the match prior", "err", err)
+			}
+			wait = time.Minute
+			continue
+		}
+		log.Info("match prior measured", "orders", fit.Orders, "probes", fit.Probes, "pairs", fit.Pairs,
+			"others_per_person", fit.Others, "prior", ix.Calibrate(cfg).Prior, "seconds", time.Since(start).Seconds())
+		wait = priorRefit
+	}
+}
 
 // refreshStats recomputes the public statistics (store.RefreshStats) at
 // start and every statsRefresh until ctx ends. Every node runs it; when
