@@ -270,7 +270,7 @@ func FitPrior(candidates [][2]*Record, total float64, cfg Config) Config {
 		}
 		evidence[w] += n
 	}
-	cfg.Prior = fixedPrior(evidence, total, cfg.Prior)
+	cfg.Prior = fixedPrior(evidence, total, min(max(cfg.Prior, 1e-12), 0.5))
 	return cfg
 }
 

@@ -47,14 +47,14 @@ func searchLoad(t *testing.T, n int, child *serverChild, token string, bodies []
 	}
 	// The client's connections are opened before the first step, as a
 	// client pool's would be.
-	attack(targets, 10, time.Second, nil)
+	attack(targets, 10, time.Second, 0, nil)
 	sustained, missed := 0.0, 0
 	for _, s := range strings.Split(rates, ",") {
 		rate, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || rate <= 0 {
 			t.Fatalf("CCPOR_BENCH_RATES=%q: want requests/s separated by commas", rates)
 		}
-		m, failed := attack(targets, rate, step, nil)
+		m, failed := attack(targets, rate, step, 0, nil)
 		p99 := m.Latencies.P99
 		recordRow(t, n, "search load step", float64(rate), "req/s", map[string]float64{
 			"achieved": m.Throughput, "requests": float64(m.Requests), "errors": float64(failed),
@@ -73,9 +73,15 @@ func searchLoad(t *testing.T, n int, child *serverChild, token string, bodies []
 
 // attack sends targets at rate requests/s for d and returns the metrics
 // of all the answers and how many failed (a transport error or a status
-// other than 2xx); each result also goes to each, when not nil.
-func attack(targets vegeta.Targeter, rate int, d time.Duration, each func(*vegeta.Result)) (*vegeta.Metrics, int) {
-	a := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.MaxBody(0))
+// other than 2xx); each result also goes to each, when not nil. idle caps
+// the connections kept open between requests; 0 keeps vegeta's default
+// (all of them).
+func attack(targets vegeta.Targeter, rate int, d time.Duration, idle int, each func(*vegeta.Result)) (*vegeta.Metrics, int) {
+	opts := []func(*vegeta.Attacker){vegeta.Timeout(10 * time.Second), vegeta.MaxBody(0)}
+	if idle > 0 {
+		opts = append(opts, vegeta.Connections(idle))
+	}
+	a := vegeta.NewAttacker(opts...)
 	var m vegeta.Metrics
 	failed := 0
 	for r := range a.Attack(targets, vegeta.Rate{Freq: rate, Per: time.Second}, d, "load") {

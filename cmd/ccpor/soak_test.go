@@ -23,6 +23,15 @@ import (
 // largest value and whether it stayed flat: a leak shows as a climb after
 // warm-up. The figures are reported, not asserted; the test fails only
 // when sampling or a request fails.
+// soakIdleConns is how many connections the soak's load generator keeps
+// open between requests, as a load balancer's pool would. By default
+// vegeta keeps every connection a burst opened, each a goroutine and an
+// open file on the server: make bench's soak read those as growth
+// (2026-12-07 at a million orders: goroutines 31 -> 50, open files 25 ->
+// 50; a goroutine dump of a rerun showed the added ones idle in
+// net/http's connection loop).
+const soakIdleConns = 8
+
 func TestSoakBench(t *testing.T) {
 	n := benchSize(t)
 	soak := benchDuration(t, "CCPOR_SOAK", 4*time.Second)
@@ -111,7 +120,7 @@ func TestSoakBench(t *testing.T) {
 	kinds := map[string]*vegeta.Metrics{}
 	fails := map[string]int{}
 	var firstErr string
-	_, failed := attack(targets, rate, soak, func(r *vegeta.Result) {
+	_, failed := attack(targets, rate, soak, soakIdleConns, func(r *vegeta.Result) {
 		kind := "search"
 		if strings.HasSuffix(r.URL, "/conflicts") {
 			kind = "conflict check"
