@@ -270,7 +270,7 @@ func FitPrior(candidates [][2]*Record, total float64, cfg Config) Config {
 		}
 		evidence[w] += n
 	}
-	cfg.Prior = fixedPrior(evidence, total, min(max(cfg.Prior, 1e-12), 0.5))
+	cfg.Prior = fixedPrior(evidence, total, cfg.Prior)
 	return cfg
 }
 
@@ -278,6 +278,7 @@ func FitPrior(candidates [][2]*Record, total float64, cfg Config) Config {
 // number of matches among the candidates, each weighing its evidence
 // (bits, prior excluded) against the prior, is prior × total.
 func fixedPrior(evidence map[float64]float64, total, prior float64) float64 {
+	prior = min(max(prior, 1e-12), 0.5)
 	for range 500 {
 		lp := math.Log2(prior / (1 - prior))
 		var matches float64
@@ -315,9 +316,7 @@ func NewPriorFitter(cfg Config) *PriorFitter {
 
 // Add counts one candidate pair.
 func (f *PriorFitter) Add(a, b *Record) {
-	c := compareRecords(a, b, &f.cfg)
-	w := f.cfg.sum(c.total(&f.cfg)) - f.cfg.priorBits()
-	f.evidence[round2(w)]++
+	f.evidence[round2(bits(a, b, &f.cfg)-f.cfg.priorBits())]++
 	f.pairs++
 }
 
@@ -331,5 +330,5 @@ func (f *PriorFitter) Prior(total float64) float64 {
 	if total <= 0 {
 		return f.cfg.Prior
 	}
-	return fixedPrior(f.evidence, total, min(max(f.cfg.Prior, 1e-12), 0.5))
+	return fixedPrior(f.evidence, total, f.cfg.Prior)
 }

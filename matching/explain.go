@@ -181,6 +181,10 @@ func explainBirth(level string, a, b *Record) string {
 	return ""
 }
 
+// explainHousemate says why an address shared by two people with no name
+// in common and a different sex was not counted.
+const explainHousemate = "Likely someone else living at the same address: no name in common and a different sex. The shared address was not counted as evidence."
+
 // explainRelative says why a pair sharing a family name looks like two
 // relatives.
 func explainRelative(c *comparison, a, b *Record) string {

@@ -299,21 +299,37 @@ func (c *comparison) total(cfg *Config) (per [numFields]float64, rel float64) {
 	case agrees(c.out[iCity]):
 		per[iState] = min(per[iState], 0)
 	}
-	var shared []int
-	if r, ok := relativeOf(c); ok && !cfg.IgnoreRelatives {
-		shared = householdFields[:1]
-		if r.household {
-			shared = householdFields
-		}
-	} else if housemate(c) {
-		shared = householdFields[1:]
-	}
+	shared, _ := c.adjustment(cfg)
 	for _, i := range shared {
 		if per[i] > 0 {
 			rel -= per[i]
 		}
 	}
 	return per, rel
+}
+
+// Outcomes of the adjustment piece of an explanation.
+const (
+	likelyRelative  = "likely_relative"
+	likelyHousemate = "likely_housemate"
+)
+
+// adjustment decides which shared agreements weigh nothing for this pair:
+// the family name, and the home when they share it, of two relatives; the
+// home of two housemates. outcome names the adjustment for the
+// explanation, empty when none applies. total and CompareRecords both ask
+// here, so the weight and the sentence cannot disagree.
+func (c *comparison) adjustment(cfg *Config) (shared []int, outcome string) {
+	if r, ok := relativeOf(c); ok && !cfg.IgnoreRelatives {
+		if r.household {
+			return householdFields, likelyRelative
+		}
+		return householdFields[:1], likelyRelative
+	}
+	if housemate(c) {
+		return householdFields[1:], likelyHousemate
+	}
+	return nil, ""
 }
 
 // housemate reports whether the pair shares an address and nothing else
@@ -380,13 +396,12 @@ func CompareRecords(a, b *Record, cfg Config) Result {
 		}
 	}
 	if rel != 0 {
-		if _, ok := relativeOf(&c); ok && !cfg.IgnoreRelatives {
-			pieces = append(pieces, Piece{Field: FieldRelative, Outcome: "likely_relative",
-				Weight: round2(rel), Text: explainRelative(&c, a, b)})
-		} else {
-			pieces = append(pieces, Piece{Field: FieldRelative, Outcome: "likely_housemate", Weight: round2(rel),
-				Text: "Likely someone else living at the same address: no name in common and a different sex. The shared address was not counted as evidence."})
+		_, outcome := c.adjustment(&cfg)
+		text := explainHousemate
+		if outcome == likelyRelative {
+			text = explainRelative(&c, a, b)
 		}
+		pieces = append(pieces, Piece{Field: FieldRelative, Outcome: outcome, Weight: round2(rel), Text: text})
 	}
 	return cfg.result(cfg.sum(per, rel), pieces)
 }
