@@ -8,6 +8,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/matching"
 )
 
 // Person is one person of an indexed order.
@@ -39,7 +40,9 @@ type Filter struct {
 // those sharing the rarest and most keys first. It never passes user text
 // to Bleve's query-string syntax: every clause is a term query.
 func (ix *Index) Candidates(ctx context.Context, p ccpor.Person, asOf ccpor.Date, f Filter, limit int) ([]Hit, error) {
-	keys, err := ix.usefulKeys(ctx, blockKeys(p, asOf))
+	var l termList
+	blockKeys(&l, p, matching.NamesOf(p), asOf)
+	keys, err := ix.usefulKeys(ctx, l.strings())
 	if err != nil || len(keys) == 0 {
 		return nil, err
 	}

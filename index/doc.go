@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/matching"
@@ -49,7 +50,8 @@ func (d *storedDoc) activeOn(day ccpor.Date) bool {
 }
 
 // document is an order as Bleve indexes it. A list of keywords is one
-// value, its terms joined by termSep (see termsAnalysis).
+// value, its terms joined by termSep (see termsAnalysis). Birth dates are
+// asked through the d: and ds: keys.
 type document struct {
 	Keys      string `json:"keys"`
 	Last      string `json:"last"`
@@ -57,8 +59,6 @@ type document struct {
 	Initials  string `json:"initials"`
 	LastInit  string `json:"last_initial"`
 	Names     string `json:"names"`
-	DOB       string `json:"dob"`
-	DOBSorted string `json:"dob_sorted"`
 	BirthYear string `json:"birth_year"`
 	County    string `json:"county"`
 	Type      string `json:"type"`
@@ -68,7 +68,18 @@ type document struct {
 
 // terms are the keyword lists of a document before they are joined.
 type terms struct {
-	keys, last, first, initials, lastInit, dob, dobSorted, birthYear []string
+	keys, last, first, initials, lastInit, birthYear termList
+}
+
+// termsPool keeps the lists of documents already built: each field value
+// is copied out of them, so the next document can reuse their memory
+// rather than grow a hundred terms' worth anew.
+var termsPool = sync.Pool{New: func() any { return new(terms) }}
+
+func (t *terms) reset() {
+	for _, l := range []*termList{&t.keys, &t.last, &t.first, &t.initials, &t.lastInit, &t.birthYear} {
+		l.reset()
+	}
 }
 
 // persons lists everyone in an order.
@@ -88,7 +99,9 @@ func slim(p ccpor.Person) ccpor.Person {
 
 func newDocument(o *ccpor.Order) (*document, error) {
 	d := &document{County: o.County, Type: string(o.Type), Text: o.ScanText}
-	var t terms
+	t := termsPool.Get().(*terms)
+	defer termsPool.Put(t)
+	t.reset()
 	sd := storedDoc{IssuedOn: o.IssuedOn}
 	if !o.Permanent {
 		sd.ExpiresAt = o.ExpiresAt
@@ -98,55 +111,38 @@ func newDocument(o *ccpor.Order) (*document, error) {
 	}
 	ps := persons(o)
 	var names []string
-	// Each list holds a few dozen terms at most: a scan beats hashing a
-	// formatted key for every term of every order indexed.
-	add := func(list *[]string, v string) {
-		if v != "" && !slices.Contains(*list, v) {
-			*list = append(*list, v)
-		}
-	}
 	for _, sp := range ps {
 		p := sp.Person
-		for _, k := range blockKeys(p, o.IssuedOn) {
-			add(&t.keys, k)
-		}
-		for _, n := range matching.NamesOf(p) {
+		nameList := matching.NamesOf(p)
+		blockKeys(&t.keys, p, nameList, o.IssuedOn)
+		for _, n := range nameList {
 			for _, g := range n.Given {
-				add(&t.first, g)
-				add(&t.initials, string([]rune(g)[:1]))
+				t.first.add(g)
+				t.initials.add(firstRune(g))
 				names = append(names, g)
 				for _, c := range matching.CanonicalGiven(g) {
-					add(&t.first, c)
+					t.first.add(c)
 				}
 			}
 			for _, f := range n.Family {
-				add(&t.last, f)
+				t.last.add(f)
 				names = append(names, f)
 			}
 			for _, f := range append(n.Core(), n.Joined()) {
-				r := []rune(f)
-				for l := 2; l <= min(len(r), lastInitialPrefix); l++ {
-					for _, g := range n.Given {
-						add(&t.lastInit, lastInitialKey(string(r[:l]), string([]rune(g)[:1])))
-					}
-				}
+				addStarts(&t.lastInit, f, n.Given)
 			}
 			if len(n.Family) > 1 {
-				add(&t.last, n.Joined())
+				t.last.add(n.Joined())
 			}
 		}
-		if !p.DOB.IsZero() {
-			add(&t.dob, dobKey(p.DOB))
-			add(&t.dobSorted, dobSortedKey(p.DOB))
-		}
 		for _, y := range birthYears(p, o.IssuedOn) {
-			add(&t.birthYear, strconv.Itoa(y))
+			t.birthYear.add(strconv.Itoa(y))
 		}
 	}
 	d.Names = strings.Join(names, " ")
-	d.Keys, d.Last, d.First = strings.Join(t.keys, termSep), strings.Join(t.last, termSep), strings.Join(t.first, termSep)
-	d.Initials, d.LastInit = strings.Join(t.initials, termSep), strings.Join(t.lastInit, termSep)
-	d.DOB, d.DOBSorted, d.BirthYear = strings.Join(t.dob, termSep), strings.Join(t.dobSorted, termSep), strings.Join(t.birthYear, termSep)
+	d.Keys, d.Last, d.First = t.keys.String(), t.last.String(), t.first.String()
+	d.Initials, d.LastInit = t.initials.String(), t.lastInit.String()
+	d.BirthYear = t.birthYear.String()
 	sd.Persons = ps
 	d.Persons = string(sd.appendBinary(nil))
 	return d, nil
@@ -324,8 +320,36 @@ func (r *storedReader) date() ccpor.Date {
 	return ccpor.NewDate(int(v/10000), time.Month(v/100%100), int(v%100))
 }
 
+// addStarts adds the starts of the family name f, of 2 to
+// lastInitialPrefix letters, each with the initial of every given name:
+// the terms lastInitialKey asks for a family name typed in part.
+func addStarts(l *termList, f string, given []string) {
+	letters := 0
+	for i := range f {
+		if letters >= 2 {
+			for _, g := range given {
+				l.add(f[:i], "|", firstRune(g))
+			}
+		}
+		if letters++; letters > lastInitialPrefix {
+			return
+		}
+	}
+	if letters >= 2 {
+		for _, g := range given {
+			l.add(f, "|", firstRune(g))
+		}
+	}
+}
+
+// firstRune returns the first letter of s.
+func firstRune(s string) string {
+	_, n := utf8.DecodeRuneInString(s)
+	return s[:n]
+}
+
 func dobKey(d ccpor.Date) string {
-	return fmt.Sprintf("%04d%02d%02d", d.Year(), d.Month(), d.Day())
+	return ymdKey(d.Year(), int(d.Month()), d.Day())
 }
 
 func dobSortedKey(d ccpor.Date) string {
@@ -333,7 +357,21 @@ func dobSortedKey(d ccpor.Date) string {
 	if lo > hi {
 		lo, hi = hi, lo
 	}
-	return fmt.Sprintf("%04d%02d%02d", d.Year(), lo, hi)
+	return ymdKey(d.Year(), lo, hi)
+}
+
+// ymdKey writes a date as YYYYMMDD, without fmt: two per person indexed.
+func ymdKey(y, m, d int) string {
+	if y < 0 || y > 9999 {
+		return fmt.Sprintf("%04d%02d%02d", y, m, d)
+	}
+	n := y*10000 + m*100 + d
+	var b [8]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[:])
 }
 
 // birthYears are the years the person may have been born in: the known

@@ -30,6 +30,10 @@ var layoutKey = []byte("ccpor.layout")
 // Layout names what a rebuild puts in the index: the fields and terms of
 // a document and how segments are merged. Change it with them, so that a
 // kept benchmark index is rebuilt rather than measured in an old layout.
+// A change that leaves older generations answering as the new code asks
+// need not force every node to rebuild: the dob and dob_sorted fields were
+// dropped (2026-12-07) because the d: and ds: keys always held the same
+// terms, and an older generation still has those keys.
 const Layout = "2026-12-01: keyword lists indexed as one value each"
 
 // currentLink names the generation in use inside the index directory. A

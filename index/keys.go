@@ -38,21 +38,14 @@ import (
 //	    space, for a slip in the given name, or names in each other's
 //	    boxes with a slip in either
 //
-// asOf is the date a stated age was estimated on (the issue date).
-func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
-	var keys []string
-	seen := map[string]bool{}
-	add := func(k string) {
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
+// asOf is the date a stated age was estimated on (the issue date); names
+// are p's, as matching.NamesOf gives them. The keys are added to l.
+func blockKeys(l *termList, p ccpor.Person, names []matching.Name, asOf ccpor.Date) {
 	var years []string
 	for _, y := range birthYears(p, asOf) {
 		years = append(years, strconv.Itoa(y))
 	}
-	for _, n := range matching.NamesOf(p) {
+	for _, n := range names {
 		var family, given []string // phonetic codes
 		var famToks []string
 		famToks = append(famToks, n.Core()...)
@@ -86,20 +79,20 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 			family, given = one, one
 		}
 		for _, f := range family {
-			add("f:" + f)
+			l.add("f:", f)
 			for _, g := range given {
 				if full {
-					add(nnKey(f, g))
+					addNN(l, f, g)
 				}
 			}
 			for _, y := range years {
-				add("fy:" + f + "|" + y)
+				l.add("fy:", f, "|", y)
 			}
 		}
 		for _, g := range given {
-			add("g:" + g)
+			l.add("g:", g)
 			for _, y := range years {
-				add("gy:" + g + "|" + y)
+				l.add("gy:", g, "|", y)
 			}
 		}
 		// The longest core token only: in a double surname the other part
@@ -113,36 +106,52 @@ func blockKeys(p ccpor.Person, asOf ccpor.Date) []string {
 		if !full {
 			// One name alone: its slips meet among the records that have
 			// one name alone, under an empty initial.
-			for _, t := range append(slices.Clone(givenToks), longest) {
-				for _, d := range deletions(t) {
-					add("fd:" + d + "|")
-				}
+			for _, t := range givenToks {
+				addDeletions(l, t, "")
 			}
+			addDeletions(l, longest, "")
 		}
 		if len(givenToks) > 0 && longest != "" {
-			for _, d := range deletions(longest) {
-				add("fd:" + d + "|" + givenToks[0][:1])
-			}
+			addDeletions(l, longest, givenToks[0][:1])
 			// The first given name likewise, with the family initial, in
 			// the same key space: a slip in the given name that changes its
 			// code meets the family initial, and names in each other's
 			// boxes with a slip in either meet too.
-			for _, d := range deletions(givenToks[0]) {
-				add("fd:" + d + "|" + longest[:1])
-			}
+			addDeletions(l, givenToks[0], longest[:1])
 		}
 	}
 	if !p.DOB.IsZero() {
-		add("d:" + dobKey(p.DOB))
-		add("ds:" + dobSortedKey(p.DOB))
+		l.add("d:", dobKey(p.DOB))
+		l.add("ds:", dobSortedKey(p.DOB))
 	}
 	if a := matching.AddressKey(p.Address); a != "" {
-		add("a:" + a)
+		l.add("a:", a)
 	}
 	if s := matching.StreetKey(p.Address); s != "" {
-		add("s:" + s)
+		l.add("s:", s)
 	}
-	return keys
+}
+
+// addDeletions adds the fd keys of t with initial: t and every string
+// made by deleting one of its letters (see deletions), each with the
+// initial.
+func addDeletions(l *termList, t, initial string) {
+	if len(t) < 4 {
+		return
+	}
+	l.add("fd:", t, "|", initial)
+	for i := range len(t) {
+		l.add("fd:", t[:i], t[i+1:], "|", initial)
+	}
+}
+
+// addNN adds the nn key of a family and a given code (see nnKey).
+func addNN(l *termList, f, g string) {
+	if f < g {
+		l.add("nn:", f, "|", g)
+	} else {
+		l.add("nn:", g, "|", f)
+	}
 }
 
 // nnKey pairs a family and a given code in either order, so names written

@@ -96,8 +96,6 @@ const (
 	fieldInitials    = "initials"     // first letters of given names: an initial is one term, not a prefix scan
 	fieldLastInitial = "last_initial" // starts of family names (2 to 6 letters) with a given initial
 	fieldNames       = "names"        // every name token, through the phonetic analyzer
-	fieldDOB         = "dob"          // birth dates, YYYYMMDD
-	fieldDOBSorted   = "dob_sorted"   // birth year with day and month sorted, so swaps meet
 	fieldBirthYear   = "birth_year"   // known or estimated birth years, as keywords
 	fieldCounty      = "county"       // keyword
 	fieldType        = "type"         // keyword
@@ -121,7 +119,7 @@ func newMapping() mapping.IndexMapping {
 		return f
 	}
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldInitials, fieldLastInitial, fieldBirthYear, fieldDOB, fieldDOBSorted} {
+	for _, name := range []string{fieldKeys, fieldLast, fieldFirst, fieldInitials, fieldLastInitial, fieldBirthYear} {
 		doc.AddFieldMappingsAt(name, kw(termsAnalyzer))
 	}
 	for _, name := range []string{fieldCounty, fieldType} {

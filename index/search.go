@@ -99,10 +99,12 @@ func (ix *Index) Search(ctx context.Context, q Query, today ccpor.Date) ([]Hit, 
 		}
 	}
 	if !q.DOB.IsZero() {
-		d := bleve.NewTermQuery(dobKey(q.DOB))
-		d.SetField(fieldDOB)
-		ds := bleve.NewTermQuery(dobSortedKey(q.DOB))
-		ds.SetField(fieldDOBSorted)
+		// The d: and ds: blocking keys: the birth date, and the same
+		// with day and month sorted, so a swap meets.
+		d := bleve.NewTermQuery("d:" + dobKey(q.DOB))
+		d.SetField(fieldKeys)
+		ds := bleve.NewTermQuery("ds:" + dobSortedKey(q.DOB))
+		ds.SetField(fieldKeys)
 		any := []query.Query{d, ds}
 		if q.Last != "" {
 			// With a name, a person whose record has only a birth year or
