@@ -46,11 +46,15 @@ func (ix *Index) Candidates(ctx context.Context, p ccpor.Person, asOf ccpor.Date
 	if err != nil || len(keys) == 0 {
 		return nil, err
 	}
-	terms := make([]query.Query, len(keys))
-	for i, k := range keys {
+	terms := make([]query.Query, 0, len(keys))
+	for _, k := range keys {
+		if strings.HasPrefix(k, "fx:") {
+			terms = append(terms, fuzzyClauses(k)...)
+			continue
+		}
 		t := bleve.NewTermQuery(k)
 		t.SetField(fieldKeys)
-		terms[i] = t
+		terms = append(terms, t)
 	}
 	return ix.run(ctx, bleve.NewDisjunctionQuery(terms...), f, limit)
 }

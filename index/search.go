@@ -131,7 +131,7 @@ func (ix *Index) Search(ctx context.Context, q Query, today ccpor.Date) ([]Hit, 
 // or initial: the start of the family name with the initial (the
 // last_initial field), the two names by sound (nn keys, when the given
 // name is more than an initial) and the family name within a typing slip
-// with the initial (fd keys).
+// with the initial (fx keys).
 func pairClauses(lastToks []string, first string) query.Query {
 	initial := string([]rune(first)[:1])
 	term := func(field, v string) query.Query {
@@ -157,9 +157,7 @@ func pairClauses(lastToks []string, first string) query.Query {
 				any = append(any, term(fieldKeys, nnKey(f, g)))
 			}
 		}
-		for _, d := range deletions(t) {
-			any = append(any, term(fieldKeys, "fd:"+d+"|"+initial))
-		}
+		any = append(any, fuzzyClauses("fx:"+initial+"|"+t)...)
 	}
 	return bleve.NewDisjunctionQuery(any...)
 }

@@ -7,16 +7,16 @@ import (
 
 func TestTermList(t *testing.T) {
 	var l termList
-	l.add("fd:", "garcia", "|", "m")
+	l.add("fx:", "m", "|", "garcia")
 	l.add("")            // empty: not a term
-	l.add("fd:garcia|m") // the same term written at once
+	l.add("fx:m|garcia") // the same term written at once
 	l.add("f:", "KRS")
-	l.add("fd:", "garcia", "|", "m")
+	l.add("fx:", "m", "|", "garcia")
 	l.add("f:KRS")
-	if got, want := l.strings(), []string{"fd:garcia|m", "f:KRS"}; !slices.Equal(got, want) {
+	if got, want := l.strings(), []string{"fx:m|garcia", "f:KRS"}; !slices.Equal(got, want) {
 		t.Fatalf("terms %q, want %q", got, want)
 	}
-	if got, want := l.String(), "fd:garcia|m"+termSep+"f:KRS"; got != want {
+	if got, want := l.String(), "fx:m|garcia"+termSep+"f:KRS"; got != want {
 		t.Fatalf("value %q, want %q", got, want)
 	}
 	l.reset()

@@ -1,0 +1,46 @@
+package index
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/ccpor/ccpor"
+)
+
+// TestFuzzyClauses: an fx key meets the spellings of a name one slip
+// away (a letter added, dropped, changed, or two swapped) under the same
+// initial, and nothing two slips away or under another initial.
+func TestFuzzyClauses(t *testing.T) {
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var orders []*ccpor.Order
+	for id, name := range map[string][2]string{
+		"exact": {"Maria", "Garcia"}, "changed": {"Maria", "Garsia"}, "swapped": {"Maria", "Gracia"},
+		"added": {"Maria", "Garcias"}, "dropped": {"Maria", "Garca"}, "swapped-end": {"Maria", "Garcai"},
+		"two-slips": {"Maria", "Gxrxia"}, "other-initial": {"Nora", "Garcia"}, "other-name": {"Maria", "Lopez"},
+	} {
+		orders = append(orders, &ccpor.Order{ID: id, Type: ccpor.OrderDV, County: "Kern", IssuedOn: ccpor.NewDate(2026, 3, 2),
+			Restrained: ccpor.Person{First: name[0], Last: name[1]}})
+	}
+	if err := ix.Apply(orders, nil, int64(len(orders))); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := ix.run(context.Background(), bleve.NewDisjunctionQuery(fuzzyClauses("fx:m|garcia")...), Filter{}, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range hits {
+		got = append(got, h.OrderID)
+	}
+	slices.Sort(got)
+	want := []string{"added", "changed", "dropped", "exact", "swapped", "swapped-end"}
+	if !slices.Equal(got, want) {
+		t.Errorf("fx:m|garcia found %q, want %q", got, want)
+	}
+}
