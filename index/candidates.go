@@ -38,7 +38,8 @@ type Filter struct {
 
 // Candidates returns up to limit orders that share a blocking key with p,
 // those sharing the rarest and most keys first. It never passes user text
-// to Bleve's query-string syntax: every clause is a term query.
+// to Bleve's query-string syntax: every clause is a term query, or a
+// fuzzy query of an fx key (see fuzzyClauses).
 func (ix *Index) Candidates(ctx context.Context, p ccpor.Person, asOf ccpor.Date, f Filter, limit int) ([]Hit, error) {
 	var l termList
 	blockKeys(&l, p, matching.NamesOf(p), asOf)

@@ -11,9 +11,11 @@
 // moves suffixes (Jr, Sr, II…) aside. CanonicalGiven maps nicknames to
 // canonical names in both directions, from an English table and our own
 // Spanish, Filipino and Armenian supplement. PhoneticKeys gives the Double
-// Metaphone and NYSIIS codes of a token; Keys gives the blocking keys the
-// index stores (phonetic codes, nicknames, one-deletion spellings, birth
-// date and its day/month swap, birth year, house number with ZIP).
+// Metaphone and NYSIIS codes of a token; Keys gives blocking keys for
+// candidate generation in memory, as the quality evaluation here does
+// (phonetic codes, nicknames, one-deletion spellings, birth date and its
+// day/month swap, birth year, house number with ZIP). The index builds its
+// own composite keys from the same functions (index/keys.go).
 //
 // Each field is compared to one discrete outcome level (see Levels): names
 // as exact, nickname, phonetic, typo, fuzzy, initial, middle, compound or

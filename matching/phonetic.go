@@ -92,7 +92,8 @@ const (
 	// made by deleting one of its letters, so two spellings one insertion,
 	// deletion, substitution or transposition apart share a key (Hoffman
 	// meets Hofmfan on "hofman") even when the slip changes the phonetic
-	// code. It stands in for a fuzzy query in the index.
+	// code. It stands in for a fuzzy query: the index asks one (its fx
+	// keys) rather than store a term for every deletion.
 	KeyDelete = "del"
 	// KeyDOB is the birth date as YYYYMMDD.
 	KeyDOB = "dob"
