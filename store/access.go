@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ccpor/ccpor"
+	"github.com/google/uuid"
 )
 
 // FindOrderAccess returns what decides who may see each of ids that
@@ -15,7 +16,7 @@ import (
 func (db *DB) FindOrderAccess(ctx context.Context, ids []string) (map[string]ccpor.OrderAccess, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT id::text, type, county, sealed, registered, confidential_minors
-		FROM orders WHERE id = ANY($1::uuid[])`, ids)
+		FROM orders WHERE id = ANY($1::uuid[])`, uuidArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("order access: %w", err)
 	}
@@ -47,4 +48,20 @@ func minorsArg(a ccpor.OrderAccess) []int32 {
 		minors = append(minors, int32(i))
 	}
 	return minors
+}
+
+// uuidArg parses ids for a uuid[] parameter; one that is not a UUID names
+// no order and is left out. Given strings, pgx first tries, and fails, to
+// encode them as UUIDs before it falls back to text: a search asks this
+// for up to 120 orders, and the parsed form took a fifth off the query
+// (BenchmarkFindOrderAccess). A text[] parameter cast to uuid[] in SQL was
+// eight times slower.
+func uuidArg(ids []string) [][16]byte {
+	out := make([][16]byte, 0, len(ids))
+	for _, id := range ids {
+		if u, err := uuid.Parse(id); err == nil {
+			out = append(out, u)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/ccpor/ccpor"
@@ -63,4 +64,50 @@ func TestFindOrderAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(plain, sealed, minors, registered)
+}
+
+// TestFindOrderAccessUnknown: an ID that names no order, or is not a UUID
+// at all, is absent from the answer, not an error.
+func TestFindOrderAccessUnknown(t *testing.T) {
+	ctx := context.Background()
+	db := mustDB(t)
+	o := mustOrder(t, "25FL000009")
+	if err := db.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.FindOrderAccess(ctx, []string{o.ID, uuid.NewString(), "not-a-uuid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got[o.ID]; !ok || len(got) != 1 {
+		t.Errorf("access of %v", got)
+	}
+	orders, err := db.FindOrdersByIDs(ctx, []string{"not-a-uuid", o.ID})
+	if err != nil || len(orders) != 1 || orders[0].ID != o.ID {
+		t.Errorf("orders %v, %v", orders, err)
+	}
+}
+
+// BenchmarkFindOrderAccess asks the access columns of 120 orders, what an
+// officer search asks of its candidates.
+func BenchmarkFindOrderAccess(b *testing.B) {
+	ctx := context.Background()
+	db := mustDB(b)
+	var ids []string
+	for i := range 120 {
+		o := mustOrder(b, fmt.Sprintf("25FL%06d", i+1))
+		o.ID = uuid.NewString()
+		if err := db.CreateOrder(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, o.ID)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		got, err := db.FindOrderAccess(ctx, ids)
+		if err != nil || len(got) != len(ids) {
+			b.Fatal(err, len(got))
+		}
+	}
 }

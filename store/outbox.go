@@ -107,7 +107,7 @@ func (db *DB) FindOrdersByIDs(ctx context.Context, ids []string) ([]*ccpor.Order
 	rows, err := db.Pool.Query(ctx, `
 		SELECT o.id::text, o.version, v.doc, `+scanTextColumn+`
 		FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
-		WHERE o.id = ANY($1::uuid[])`, ids)
+		WHERE o.id = ANY($1::uuid[])`, uuidArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("find orders: %w", err)
 	}
