@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/ccpor/ccpor"
@@ -49,30 +45,7 @@ func TestServeOutdatedIndex(t *testing.T) {
 
 	base := MustServeIndex(t, url, dir)
 	token := MustUser(t, url, ccpor.RoleOfficer)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		req, _ := http.NewRequest("POST", base+"/api/v1/search", strings.NewReader(`{"last": "ga"}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			if !strings.Contains(string(body), `"order_id"`) {
-				t.Errorf("rebuilt index found nothing for \"ga\": %s", body)
-			}
-			break
-		}
-		if resp.StatusCode != http.StatusServiceUnavailable {
-			t.Fatalf("search while rebuilding: %d %s, want 503", resp.StatusCode, body)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the index was not rebuilt within a minute")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	mustSearchRebuilt(t, base, token)
 	if now, _ := os.Readlink(filepath.Join(dir, "current")); now == old {
 		t.Errorf("serve kept the generation of the old layout (%s)", old)
 	}
