@@ -141,8 +141,12 @@ func addSlipKey(l *termList, t, initial string) {
 	if len(t) < 4 {
 		return
 	}
-	l.add("fx:", initial, "|", t)
+	l.add(slipKey(t, initial))
 }
+
+// slipKey is the fx key of a name token t with the other name's initial,
+// as indexed and as asked.
+func slipKey(t, initial string) string { return "fx:" + initial + "|" + t }
 
 // fuzzyClauses asks an fx key within one slip: one letter added, dropped
 // or changed (a Levenshtein automaton over the term dictionary, under the
@@ -173,22 +177,26 @@ func fuzzyClauses(key string) []query.Query {
 	return qs
 }
 
-// addNN adds the nn key of a family and a given code (see nnKey).
+// addNN adds the nn key of a family and a given code (see nnKey),
+// written in parts so that indexing builds no string for it.
 func addNN(l *termList, f, g string) {
-	if f < g {
-		l.add("nn:", f, "|", g)
-	} else {
-		l.add("nn:", g, "|", f)
-	}
+	lo, hi := nnOrder(f, g)
+	l.add("nn:", lo, "|", hi)
 }
 
 // nnKey pairs a family and a given code in either order, so names written
 // in each other's boxes meet.
 func nnKey(f, g string) string {
+	lo, hi := nnOrder(f, g)
+	return "nn:" + lo + "|" + hi
+}
+
+// nnOrder puts the two codes of an nn key in the order both sides use.
+func nnOrder(f, g string) (lo, hi string) {
 	if f < g {
-		return "nn:" + f + "|" + g
+		return f, g
 	}
-	return "nn:" + g + "|" + f
+	return g, f
 }
 
 // lastInitialPrefix is the longest start of a family name indexed with a

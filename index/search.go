@@ -157,7 +157,7 @@ func pairClauses(lastToks []string, first string) query.Query {
 				any = append(any, term(fieldKeys, nnKey(f, g)))
 			}
 		}
-		any = append(any, fuzzyClauses("fx:"+initial+"|"+t)...)
+		any = append(any, fuzzyClauses(slipKey(t, initial))...)
 	}
 	return bleve.NewDisjunctionQuery(any...)
 }
