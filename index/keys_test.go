@@ -34,13 +34,19 @@ func TestFuzzyClauses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, h := range hits {
-		got = append(got, h.OrderID)
-	}
-	slices.Sort(got)
+	got := hitIDs(hits)
 	want := []string{"added", "changed", "dropped", "exact", "swapped", "swapped-end"}
 	if !slices.Equal(got, want) {
 		t.Errorf("fx:m|garcia found %q, want %q", got, want)
 	}
+}
+
+// hitIDs returns the order IDs of hits, sorted.
+func hitIDs(hits []Hit) []string {
+	var ids []string
+	for _, h := range hits {
+		ids = append(ids, h.OrderID)
+	}
+	slices.Sort(ids)
+	return ids
 }

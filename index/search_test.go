@@ -1,4 +1,4 @@
-package index_test
+package index
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/ccpor/ccpor"
-	"github.com/ccpor/ccpor/index"
 )
 
 // TestSearchByBirthDate: an officer with only a birth date finds the
@@ -15,14 +14,14 @@ import (
 // year; nobody else.
 func TestSearchByBirthDate(t *testing.T) {
 	ctx := context.Background()
-	ix, err := index.Open(t.TempDir())
+	ix, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ix.Close()
 	mk := func(id, last string, p ccpor.Person) *ccpor.Order {
 		p.First, p.Last = "Dale", last
-		return &ccpor.Order{ID: id, Type: ccpor.OrderDV, County: "Kern", IssuedOn: ccpor.DateOf(now), Restrained: p}
+		return &ccpor.Order{ID: id, Type: ccpor.OrderDV, County: "Kern", IssuedOn: ccpor.NewDate(2026, 3, 2), Restrained: p}
 	}
 	orders := []*ccpor.Order{
 		mk("born", "Hurst", ccpor.Person{DOB: ccpor.NewDate(1984, 3, 11)}),
@@ -34,27 +33,22 @@ func TestSearchByBirthDate(t *testing.T) {
 	if err := ix.Apply(orders, nil, int64(len(orders))); err != nil {
 		t.Fatal(err)
 	}
-	today := ccpor.DateOf(now)
+	today := ccpor.NewDate(2026, 3, 2)
 	for _, tt := range []struct {
-		q    index.Query
+		q    Query
 		want []string
 	}{
-		{index.Query{DOB: ccpor.NewDate(1984, 3, 11)}, []string{"born", "swapped"}},
-		{index.Query{DOB: ccpor.NewDate(1984, 11, 3)}, []string{"born", "swapped"}},
-		{index.Query{DOB: ccpor.NewDate(1990, 6, 1)}, []string{"elsewhere"}},
-		{index.Query{DOB: ccpor.NewDate(1970, 1, 1)}, nil},
-		{index.Query{Last: "Hurst", DOB: ccpor.NewDate(1984, 3, 11)}, []string{"born", "other", "swapped", "year"}},
+		{Query{DOB: ccpor.NewDate(1984, 3, 11)}, []string{"born", "swapped"}},
+		{Query{DOB: ccpor.NewDate(1984, 11, 3)}, []string{"born", "swapped"}},
+		{Query{DOB: ccpor.NewDate(1990, 6, 1)}, []string{"elsewhere"}},
+		{Query{DOB: ccpor.NewDate(1970, 1, 1)}, nil},
+		{Query{Last: "Hurst", DOB: ccpor.NewDate(1984, 3, 11)}, []string{"born", "other", "swapped", "year"}},
 	} {
 		hits, err := ix.Search(ctx, tt.q, today)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, h := range hits {
-			got = append(got, h.OrderID)
-		}
-		slices.Sort(got)
-		if !slices.Equal(got, tt.want) {
+		if got := hitIDs(hits); !slices.Equal(got, tt.want) {
 			t.Errorf("%+v: %q, want %q", tt.q, got, tt.want)
 		}
 	}
