@@ -176,7 +176,7 @@ func typo(a, b string) bool {
 	if d := len(a) - len(b); d > 1 || d < -1 {
 		return false
 	}
-	return matchr.DamerauLevenshtein(a, b) <= 1
+	return EditDistance(a, b) <= 1
 }
 
 // fuzzy reports whether two names of seven letters or more are two edits
@@ -186,7 +186,7 @@ func fuzzy(a, b string) bool {
 	if min(len(a), len(b)) < 3 {
 		return false
 	}
-	if min(len(a), len(b)) >= 7 && len(a)-len(b) <= 2 && len(b)-len(a) <= 2 && matchr.DamerauLevenshtein(a, b) <= 2 {
+	if min(len(a), len(b)) >= 7 && len(a)-len(b) <= 2 && len(b)-len(a) <= 2 && EditDistance(a, b) <= 2 {
 		return true
 	}
 	return matchr.JaroWinkler(a, b, false) >= fuzzyJW
@@ -227,11 +227,6 @@ func compareEqual(a, b string) string {
 	}
 	return Different
 }
-
-// EditDistance is the Damerau-Levenshtein distance between two folded
-// names: the number of letters inserted, deleted, changed or swapped. The
-// index uses it to check a fuzzy hit with the same measure as the scorer.
-func EditDistance(a, b string) int { return matchr.DamerauLevenshtein(a, b) }
 
 // WithinEdits reports whether a and b are at most max edits apart (as
 // EditDistance counts them), without computing the distance when their
