@@ -71,3 +71,48 @@ func BenchmarkDuplicateCandidates(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSearchParts times an officer search's two halves, the index's
+// candidates and their ranking, one core each (run with -cpu 1 to read
+// them as CPU an answer). CCPOR_BENCH_INDEX_DIR names a built index, a
+// kept make bench one of a million orders, to measure at that size.
+func BenchmarkSearchParts(b *testing.B) {
+	var ix *index.Index
+	var orders []*ccpor.Order
+	if dir := os.Getenv("CCPOR_BENCH_INDEX_DIR"); dir != "" {
+		var err error
+		if ix, err = index.Open(dir); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { ix.Close() })
+		orders, _ = fixtures.Generate(11, now, 5000)
+	} else {
+		ix, orders = benchIndex(b)
+	}
+	ctx, cfg, today := context.Background(), matching.DefaultConfig(), ccpor.DateOf(time.Now())
+	query := func(i int) index.Query {
+		o := orders[(i*7919)%len(orders)]
+		last := []rune(o.Restrained.Last)
+		return index.Query{Last: string(last[:min(4, len(last))]), First: string([]rune(o.Restrained.First)[:1])}
+	}
+	b.Run("search", func(b *testing.B) {
+		for i := range b.N {
+			if _, err := ix.Search(ctx, query(i), today); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	const kept = 200
+	hits := make([][]index.Hit, kept)
+	for i := range hits {
+		var err error
+		if hits[i], err = ix.Search(ctx, query(i), today); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("rank", func(b *testing.B) {
+		for i := range b.N {
+			index.Rank(query(i%kept), hits[i%kept], cfg)
+		}
+	})
+}

@@ -228,9 +228,12 @@ func (m Match) Explanation() []matching.Piece {
 // strength of the rest of the evidence.
 func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 	last, first := foldQuery(q.Last), foldQuery(q.First)
-	lastKeys := map[string][]string{}
-	for _, t := range strings.Fields(last) {
-		lastKeys[t] = matching.PhoneticKeys(t)
+	typed := typedNames{last: last, lastToks: strings.Fields(last), lastKeys: map[string][]string{}}
+	for _, t := range typed.lastToks {
+		typed.lastKeys[t] = matching.PhoneticKeys(t)
+	}
+	if f := strings.Fields(first); len(f) > 0 {
+		typed.first = f[0]
 	}
 	// Scoring a hundred candidates is half of a search's time; an
 	// officer waits for it, so it takes every core that is free. Each
@@ -249,7 +252,7 @@ func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 		wg.Go(func() {
 			probes := map[string]*matching.Record{} // the probe depends on the completion only
 			for i := lo; i < hi; i++ {
-				best[i], found[i] = rankHit(last, first, lastKeys, q, hits[i], probes, &cfg)
+				best[i], found[i] = rankHit(&typed, q, hits[i], probes, &cfg)
 			}
 		})
 	}
@@ -269,12 +272,12 @@ func Rank(q Query, hits []Hit, cfg matching.Config) []Match {
 const rankParallelMin = 16
 
 // rankHit returns the person of h who best answers the query, if any does.
-func rankHit(last, first string, lastKeys map[string][]string, q Query, h Hit, probes map[string]*matching.Record, cfg *matching.Config) (Match, bool) {
+func rankHit(typed *typedNames, q Query, h Hit, probes map[string]*matching.Record, cfg *matching.Config) (Match, bool) {
 	var best Match
 	ok := false
 	for _, p := range h.Persons {
 		names := matching.NamesOf(p.Person)
-		probe, answers := completeQuery(last, first, lastKeys, q, p.Person, names)
+		probe, answers := completeQuery(typed, q, p.Person, names)
 		if !answers {
 			continue
 		}
@@ -293,11 +296,20 @@ func rankHit(last, first string, lastKeys map[string][]string, q Query, h Hit, p
 	return best, ok
 }
 
+// typedNames is the name part of a query as ranking reads it, folded and
+// split once a search rather than once a candidate.
+type typedNames struct {
+	last     string              // the family name typed, folded
+	lastToks []string            // its tokens
+	lastKeys map[string][]string // each token's phonetic keys
+	first    string              // the first token of the given name typed
+}
+
 // completeQuery turns the typed query into a person to compare with p,
 // filling a typed prefix with p's own name, and reports whether p answers
 // the name part at all (a hit can come from another person in the order).
 // names are matching.NamesOf(p).
-func completeQuery(last, first string, lastKeys map[string][]string, q Query, p ccpor.Person, names []matching.Name) (ccpor.Person, bool) {
+func completeQuery(typed *typedNames, q Query, p ccpor.Person, names []matching.Name) (ccpor.Person, bool) {
 	probe := ccpor.Person{DOB: q.DOB, BirthYear: q.BirthYear}
 	if q.Last == "" {
 		// A search by birth date alone: the name is no evidence either way.
@@ -306,13 +318,15 @@ func completeQuery(last, first string, lastKeys map[string][]string, q Query, p 
 		answered := false
 		for _, n := range names {
 			// Names entered in the wrong boxes are still this person.
-			for _, tok := range append(append([]string{}, n.Family...), n.Given...) {
-				for _, lt := range strings.Fields(last) {
-					switch {
-					case strings.HasPrefix(tok, lt) && len(tok) > len(lt):
-						answered, probe.Last = true, strings.Join(n.Family, " ")
-					case tok == lt || oneSlip(tok, lt) || soundsLike(tok, lastKeys[lt]):
-						answered, probe.Last = true, last
+			for _, toks := range [2][]string{n.Family, n.Given} {
+				for _, tok := range toks {
+					for _, lt := range typed.lastToks {
+						switch {
+						case strings.HasPrefix(tok, lt) && len(tok) > len(lt):
+							answered, probe.Last = true, strings.Join(n.Family, " ")
+						case tok == lt || oneSlip(tok, lt) || soundsLike(tok, typed.lastKeys[lt]):
+							answered, probe.Last = true, typed.last
+						}
 					}
 				}
 			}
@@ -321,8 +335,7 @@ func completeQuery(last, first string, lastKeys map[string][]string, q Query, p 
 			return probe, false
 		}
 	}
-	if first != "" {
-		tok := strings.Fields(first)[0]
+	if tok := typed.first; tok != "" {
 		probe.First = tok
 		if len([]rune(tok)) > 1 {
 			for _, n := range names {

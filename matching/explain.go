@@ -102,16 +102,16 @@ func explain(i int, c *comparison, a, b *Record) string {
 			Typo:      "The " + c.idName + " differs by one digit or two swapped digits: likely a keying slip.",
 			Different: "The " + c.idName + " differs: evidence of two people, unless one number was mis-keyed."}[level]
 	case iStreet:
-		s := pair(title(a.addr.line), title(b.addr.line))
+		s := pair(title(a.address().line), title(b.address().line))
 		return map[string]string{Exact: "Street addresses match " + s + ".", Similar: "Street addresses match but for a slip " + s + ".",
 			Partial: "Same street, different house number " + s + ".", Different: "Street addresses differ " + s + "."}[level]
 	case iLine2:
 		return map[string]string{Exact: "Address line 2 matches.", Similar: "Address line 2 matches but for a slip.", Different: "Address line 2 differs."}[level]
 	case iCity:
-		s := pair(title(a.addr.city), title(b.addr.city))
+		s := pair(title(a.address().city), title(b.address().city))
 		return map[string]string{Exact: "Cities match " + s + ".", Similar: "Cities match but for a slip " + s + ".", Different: "Cities differ " + s + "."}[level]
 	case iZip:
-		s := pair(a.addr.zip, b.addr.zip)
+		s := pair(a.address().zip, b.address().zip)
 		return map[string]string{Exact: "ZIP codes match " + s + ".", Typo: "ZIP codes differ by one digit " + s + ".", Different: "ZIP codes differ " + s + "."}[level]
 	case iState:
 		return map[string]string{Exact: "States match.", Different: "States differ."}[level]
@@ -144,7 +144,7 @@ func onOneSide(i int, a, b *Record, na, nb *preparedName) string {
 			return "An identifier (DL, CII, FBI, SSN)"
 		}
 	case iStreet:
-		if has(a.addr.line != "", b.addr.line != "") {
+		if has(a.address().line != "", b.address().line != "") {
 			return "A street address"
 		}
 	}

@@ -2,6 +2,7 @@ package matching
 
 import (
 	"math"
+	"sync"
 
 	"github.com/ccpor/ccpor"
 )
@@ -96,8 +97,19 @@ type Record struct {
 	names   []preparedName
 	swapped []preparedName
 	birth   birth
-	addr    address
 	ids     ids
+
+	// The address is parsed when first compared with another record's:
+	// an officer's search has none, and ranking prepares a hundred-odd
+	// candidates a search.
+	addrOnce sync.Once
+	addr     address
+}
+
+// address returns the record's parsed address.
+func (r *Record) address() *address {
+	r.addrOnce.Do(func() { r.addr = addressOf(r.Person.Address) })
+	return &r.addr
 }
 
 // Prepare normalises p for comparison. asOf is the date its stated age was
@@ -110,7 +122,7 @@ func Prepare(p ccpor.Person, asOf ccpor.Date) *Record {
 // (names is NamesOf(p)): ranking reads every candidate's names to see
 // whether they answer the query, and prepares only those that do.
 func PrepareNamed(p ccpor.Person, asOf ccpor.Date, names []Name) *Record {
-	r := &Record{Person: p, AsOf: asOf, birth: birthOf(p, asOf), addr: addressOf(p.Address), ids: idsOf(p)}
+	r := &Record{Person: p, AsOf: asOf, birth: birthOf(p, asOf), ids: idsOf(p)}
 	for _, n := range names {
 		pn := prepareName(n)
 		r.names = append(r.names, pn)
@@ -172,11 +184,17 @@ func compareRecords(a, b *Record, cfg *Config) comparison {
 	c.out[iHeight] = compareHeight(a.Person.HeightIn, b.Person.HeightIn)
 	c.out[iWeight] = compareWeight(a.Person.WeightLb, b.Person.WeightLb)
 	c.out[iID], c.idName = compareIDs(a.ids, b.ids)
-	c.out[iStreet] = compareStreet(a.addr, b.addr)
-	c.out[iLine2] = compareText(a.addr.line2, b.addr.line2)
-	c.out[iCity] = compareText(a.addr.city, b.addr.city)
-	c.out[iZip] = compareZip(a.addr.zip, b.addr.zip)
-	c.out[iState] = compareState(a.addr.state, b.addr.state)
+	if a.Person.Address != nil && b.Person.Address != nil {
+		aa, ba := a.address(), b.address()
+		c.out[iStreet] = compareStreet(*aa, *ba)
+		c.out[iLine2] = compareText(aa.line2, ba.line2)
+		c.out[iCity] = compareText(aa.city, ba.city)
+		c.out[iZip] = compareZip(aa.zip, ba.zip)
+		c.out[iState] = compareState(aa.state, ba.state)
+	} else {
+		// Every address comparison with an empty side is Missing.
+		c.out[iStreet], c.out[iLine2], c.out[iCity], c.out[iZip], c.out[iState] = Missing, Missing, Missing, Missing, Missing
+	}
 	return c
 }
 
