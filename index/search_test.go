@@ -4,8 +4,12 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/fixtures"
 )
 
 // TestSearchByBirthDate: an officer with only a birth date finds the
@@ -51,5 +55,83 @@ func TestSearchByBirthDate(t *testing.T) {
 		if got := hitIDs(hits); !slices.Equal(got, tt.want) {
 			t.Errorf("%+v: %q, want %q", tt.q, got, tt.want)
 		}
+	}
+}
+
+// TestSearchStoredMatchesBleve: reading hits' stored persons by their
+// number in the snapshot (searchStored) gives what Bleve's own search
+// gives, the same orders in the same order with the same people, in an
+// index of several segments some of whose documents were replaced or
+// deleted (their numbers still count in the segments' offsets).
+func TestSearchStoredMatchesBleve(t *testing.T) {
+	ctx := context.Background()
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	orders, _ := fixtures.Generate(5, time.Now(), 3000)
+	seq := int64(0)
+	for i := 0; i < len(orders); i += 250 {
+		seq++
+		if err := ix.Apply(orders[i:min(i+250, len(orders))], nil, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var changed []*ccpor.Order
+	var deleted []string
+	for i := 0; i < len(orders); i += 7 {
+		o := *orders[i]
+		o.Restrained.Middle = "Amended"
+		changed = append(changed, &o)
+		if i%5 == 0 {
+			deleted = append(deleted, orders[i+1].ID)
+		}
+	}
+	if err := ix.Apply(changed, deleted, seq+1); err != nil {
+		t.Fatal(err)
+	}
+	segs := 0
+	if adv, err := ix.bi.Advanced(); err == nil {
+		if r, err := adv.Reader(); err == nil {
+			segs = len(r.(*scorch.IndexSnapshot).Segments())
+			r.Close()
+		}
+	}
+	if segs < 2 {
+		t.Fatalf("the index has %d segments: the test needs several", segs)
+	}
+	compared := 0
+	for _, o := range orders[:300] {
+		last, first := foldQuery(o.Restrained.Last), foldQuery(o.Restrained.First)
+		if len(last) < 3 || first == "" {
+			continue
+		}
+		q := pairClauses([]string{last[:3]}, first[:1])
+		const size = 40
+		req := bleve.NewSearchRequestOptions(q, size, 0, false)
+		req.Fields = []string{fieldPersons}
+		want, err := ix.bi.SearchInContext(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := searchStored(ctx, ix.bi, q, size, func(id, stored string) (bool, error) {
+			got = append(got, id+"\n"+stored)
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var wantHits []string
+		for _, h := range want.Hits {
+			wantHits = append(wantHits, h.ID+"\n"+h.Fields[fieldPersons].(string))
+		}
+		if !slices.Equal(got, wantHits) {
+			t.Fatalf("%s %s: searchStored gave %d hits, Bleve %d, or other ones", last[:3], first[:1], len(got), len(wantHits))
+		}
+		compared += len(got)
+	}
+	if compared < 1000 {
+		t.Fatalf("only %d hits compared", compared)
 	}
 }
