@@ -166,6 +166,12 @@ type OrderService interface {
 	// FindOrdersByIDs returns the current versions of those of ids that
 	// exist, without history, in no particular order.
 	FindOrdersByIDs(ctx context.Context, ids []string) ([]*Order, error)
+	// FindOrderSummaries is FindOrdersByIDs for a list of results: the
+	// orders hold only what a result list shows (type, phase, form,
+	// county, division, case number, dates, termination, service status,
+	// firearms, no-contact and stay-away terms, the restrained person's
+	// name), the rest zero.
+	FindOrderSummaries(ctx context.Context, ids []string) ([]*Order, error)
 	// UpdateOrder stores o as the next version of an existing order, with
 	// the action and reason. o.Version must be the version the change was
 	// made from, or it returns EConflict and writes nothing.

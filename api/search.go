@@ -193,7 +193,7 @@ func (s *Server) candidates(ctx context.Context, matches []index.Match) ([]Candi
 	for i, m := range matches {
 		ids[i] = m.OrderID
 	}
-	orders, err := s.Orders.FindOrdersByIDs(ctx, ids)
+	orders, err := s.Orders.FindOrderSummaries(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,8 @@ func (s *Server) candidates(ctx context.Context, matches []index.Match) ([]Candi
 	return out, nil
 }
 
-// summarize is an order as a result list shows it.
+// summarize is an order as a result list shows it. It reads only what
+// FindOrderSummaries returns (TestSummaryOfSummary).
 func summarize(o *ccpor.Order, now time.Time) orderSummary {
 	return orderSummary{
 		Type: o.Type, Phase: o.Phase, Form: o.Form, County: o.County, Division: o.Division,

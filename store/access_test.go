@@ -111,3 +111,33 @@ func BenchmarkFindOrderAccess(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFindOrders: a page of twenty search results read whole and as
+// summaries (what the result list shows).
+func BenchmarkFindOrders(b *testing.B) {
+	ctx := context.Background()
+	db := mustDB(b)
+	var ids []string
+	for i := range 20 {
+		o := mustOrder(b, fmt.Sprintf("25FL%06d", i+1))
+		o.ID = uuid.NewString()
+		if err := db.CreateOrder(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, o.ID)
+	}
+	for _, c := range []struct {
+		name string
+		find func(context.Context, []string) ([]*ccpor.Order, error)
+	}{{"whole", db.FindOrdersByIDs}, {"summaries", db.FindOrderSummaries}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				got, err := c.find(ctx, ids)
+				if err != nil || len(got) != len(ids) {
+					b.Fatal(err, len(got))
+				}
+			}
+		})
+	}
+}

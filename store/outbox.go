@@ -114,6 +114,77 @@ func (db *DB) FindOrdersByIDs(ctx context.Context, ids []string) ([]*ccpor.Order
 	return collectOrders(rows, db.Now())
 }
 
+// FindOrderSummaries returns those of ids that exist as orders holding
+// only what a list of results shows of them: type, phase, form, county,
+// division, case number, dates, termination, service status, the
+// firearms, no-contact and stay-away terms and the restrained person's
+// name; everything else is zero. A search shows a page of twenty: whole
+// orders, people, addresses and notes were decoded to be thrown away, a
+// tenth of a loaded server's CPU. The fields come as columns, so neither
+// side parses or builds JSON.
+func (db *DB) FindOrderSummaries(ctx context.Context, ids []string) ([]*ccpor.Order, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT o.id::text, o.version, d->>'type', d->>'phase', d->>'form', d->>'county',
+			d->>'division', d->>'case_number', d->>'issued_on', d->>'expires_at',
+			coalesce((d->>'permanent')::bool, false), d->'terminated'->>'on',
+			d->'service'->>'status', coalesce((d->'terms'->>'firearms')::bool, false),
+			coalesce((d->'terms'->>'no_contact')::bool, false), coalesce((d->'terms'->>'stay_away_yards')::int, 0),
+			d->'restrained'->>'first', d->'restrained'->>'middle', d->'restrained'->>'last', d->'restrained'->>'suffix'
+		FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version = o.version,
+			LATERAL (SELECT v.doc AS d) doc
+		WHERE o.id = ANY($1::uuid[])`, uuidArg(ids))
+	if err != nil {
+		return nil, fmt.Errorf("find order summaries: %w", err)
+	}
+	now := db.Now()
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*ccpor.Order, error) {
+		var o ccpor.Order
+		var typ, phase, form, county, division, caseNumber, issued, expires, terminated, service *string
+		var first, middle, last, suffix *string
+		if err := r.Scan(&o.ID, &o.Version, &typ, &phase, &form, &county, &division, &caseNumber, &issued, &expires,
+			&o.Permanent, &terminated, &service, &o.Terms.Firearms, &o.Terms.NoContact, &o.Terms.StayAwayYards,
+			&first, &middle, &last, &suffix); err != nil {
+			return nil, err
+		}
+		o.Type, o.Phase, o.Division = ccpor.OrderType(orEmpty(typ)), ccpor.Phase(orEmpty(phase)), ccpor.Division(orEmpty(division))
+		o.Form, o.County, o.CaseNumber = orEmpty(form), orEmpty(county), orEmpty(caseNumber)
+		o.Service.Status = ccpor.ServiceStatus(orEmpty(service))
+		o.Restrained.First, o.Restrained.Middle, o.Restrained.Last, o.Restrained.Suffix = orEmpty(first), orEmpty(middle), orEmpty(last), orEmpty(suffix)
+		var err error
+		if o.IssuedOn, err = optionalDate(issued); err != nil {
+			return nil, fmt.Errorf("order %s: issued on: %w", o.ID, err)
+		}
+		if o.ExpiresAt, err = optionalDate(expires); err != nil {
+			return nil, fmt.Errorf("order %s: expires: %w", o.ID, err)
+		}
+		if terminated != nil {
+			on, err := ccpor.ParseDate(*terminated)
+			if err != nil {
+				return nil, fmt.Errorf("order %s: terminated on: %w", o.ID, err)
+			}
+			o.Terminated = &ccpor.Termination{On: on}
+		}
+		o.Status = o.StatusAt(now)
+		return &o, nil
+	})
+}
+
+// orEmpty is a nullable column's text, "" for NULL.
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// optionalDate parses a nullable date column; NULL and "" are the zero date.
+func optionalDate(s *string) (ccpor.Date, error) {
+	if s == nil || *s == "" {
+		return ccpor.Date{}, nil
+	}
+	return ccpor.ParseDate(*s)
+}
+
 // EachOrder calls fn with the current version of every order, streaming
 // them in batches so a million orders never sit in memory at once.
 func (db *DB) EachOrder(ctx context.Context, fn func(*ccpor.Order) error) error {
