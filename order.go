@@ -156,6 +156,13 @@ func (o *Order) StatusAt(now time.Time) Status {
 	return StatusActive
 }
 
+// OrderSummary is what a list of results shows of an order (see
+// OrderService.FindOrderSummaries) and who may see it.
+type OrderSummary struct {
+	Order  *Order
+	Access OrderAccess
+}
+
 // OrderService is the system of record for orders.
 type OrderService interface {
 	// FindOrderByID returns the order with its history, or ENotFound.
@@ -170,8 +177,8 @@ type OrderService interface {
 	// orders hold only what a result list shows (type, phase, form,
 	// county, division, case number, dates, termination, service status,
 	// firearms, no-contact and stay-away terms, the restrained person's
-	// name), the rest zero.
-	FindOrderSummaries(ctx context.Context, ids []string) ([]*Order, error)
+	// name), the rest zero, each with who may see it.
+	FindOrderSummaries(ctx context.Context, ids []string) ([]OrderSummary, error)
 	// UpdateOrder stores o as the next version of an existing order, with
 	// the action and reason. o.Version must be the version the change was
 	// made from, or it returns EConflict and writes nothing.

@@ -131,10 +131,7 @@ func (s *Server) search(ctx context.Context, req searchRequest, q index.Query, t
 	if err != nil {
 		return nil, err
 	}
-	matches, err := s.visibleMatches(ctx, index.Rank(q, hits, s.Index.Calibrate(s.Match)))
-	if err != nil {
-		return nil, err
-	}
+	matches := visibleMatches(ctx, index.Rank(q, hits, s.Index.Calibrate(s.Match)))
 	total := len(matches)
 	from := min((page-1)*perPage, total)
 	to := min(from+perPage, total)
@@ -180,9 +177,7 @@ func (s *Server) duplicates(ctx context.Context, o *ccpor.Order) ([]Candidate, e
 	if err != nil {
 		return nil, err
 	}
-	if matches, err = s.visibleMatches(ctx, matches); err != nil {
-		return nil, err
-	}
+	matches = visibleMatches(ctx, matches)
 	return s.candidates(ctx, matches[:min(len(matches), maxPerPage)])
 }
 
@@ -193,20 +188,25 @@ func (s *Server) candidates(ctx context.Context, matches []index.Match) ([]Candi
 	for i, m := range matches {
 		ids[i] = m.OrderID
 	}
-	orders, err := s.Orders.FindOrderSummaries(ctx, ids)
+	sums, err := s.Orders.FindOrderSummaries(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]*ccpor.Order, len(orders))
-	for _, o := range orders {
-		byID[o.ID] = o
+	byID := make(map[string]ccpor.OrderSummary, len(sums))
+	for _, sm := range sums {
+		byID[sm.Order.ID] = sm
 	}
+	u := ccpor.UserFromContext(ctx)
 	out := make([]Candidate, 0, len(matches))
 	for _, m := range matches {
-		o := byID[m.OrderID]
-		if o == nil {
+		sm, ok := byID[m.OrderID]
+		if !ok {
 			continue // deleted since the index saw it
 		}
+		if !mayShow(u, sm.Access, m) {
+			continue // sealed (or the like) since the index saw it
+		}
+		o := sm.Order
 		p := m.Person.Person
 		sum := summarize(o, s.Now())
 		out = append(out, Candidate{

@@ -28,6 +28,8 @@ type Hit struct {
 	OrderID  string
 	IssuedOn ccpor.Date
 	Persons  []Person
+	// Access is who may see the order, as the index last saw it.
+	Access ccpor.OrderAccess
 }
 
 // Filter narrows candidates by order.
@@ -137,7 +139,7 @@ func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([
 		if len(hits) == limit {
 			return false, nil
 		}
-		hit := Hit{OrderID: id, IssuedOn: sd.IssuedOn, Persons: make([]Person, len(sd.Persons))}
+		hit := Hit{OrderID: id, IssuedOn: sd.IssuedOn, Persons: make([]Person, len(sd.Persons)), Access: sd.Access}
 		for i, sp := range sd.Persons {
 			hit.Persons[i] = Person(sp)
 		}

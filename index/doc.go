@@ -2,7 +2,6 @@ package index
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -39,6 +38,10 @@ type storedDoc struct {
 	ExpiresAt  ccpor.Date     `json:"ex,omitzero"` // zero: none (permanent)
 	Terminated ccpor.Date     `json:"te,omitzero"`
 	Persons    []storedPerson `json:"ps"`
+	// Access is who may see the order (ccpor.AccessOf): a search keeps the
+	// candidates its user may see from it, as fresh as the index, and the
+	// system of record decides what is shown of them.
+	Access ccpor.OrderAccess `json:"-"`
 }
 
 // activeOn reports whether the order was in effect on day.
@@ -102,7 +105,7 @@ func newDocument(o *ccpor.Order) (*document, error) {
 	t := termsPool.Get().(*terms)
 	defer termsPool.Put(t)
 	t.reset()
-	sd := storedDoc{IssuedOn: o.IssuedOn}
+	sd := storedDoc{IssuedOn: o.IssuedOn, Access: ccpor.AccessOf(o)}
 	if !o.Permanent {
 		sd.ExpiresAt = o.ExpiresAt
 	}
@@ -152,14 +155,29 @@ func newDocument(o *ccpor.Order) (*document, error) {
 // a hundred per duplicate check: decoding them from JSON took as long as
 // the search that found them. This format is positional, so it must list
 // every field of a person; TestStoredDocRoundTrip fails when one is
-// missing.
-const storedVersion = 1
+// missing. Version 2 added who may see the order; a document of another
+// version is not read (an index of an older Layout is rebuilt).
+const storedVersion = 2
 
 func (d *storedDoc) appendBinary(b []byte) []byte {
 	b = append(b, storedVersion)
 	b = appendDate(b, d.IssuedOn)
 	b = appendDate(b, d.ExpiresAt)
 	b = appendDate(b, d.Terminated)
+	a := &d.Access
+	b = appendStrings(b, string(a.Type), a.County)
+	flags := byte(0)
+	if a.Sealed {
+		flags |= 1
+	}
+	if a.Registered {
+		flags |= 2
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(a.ConfidentialMinors)))
+	for _, m := range a.ConfidentialMinors {
+		b = binary.AppendVarint(b, int64(m))
+	}
 	b = binary.AppendUvarint(b, uint64(len(d.Persons)))
 	for _, sp := range d.Persons {
 		role := byte(0)
@@ -212,17 +230,22 @@ func appendStrings(b []byte, ss ...string) []byte {
 
 var errStoredDoc = errors.New("stored document truncated or of an unknown version")
 
-// decodeStoredDoc reads what appendBinary wrote. A document stored as
-// JSON (an index built before the binary format) is read as JSON.
+// decodeStoredDoc reads what appendBinary wrote.
 func decodeStoredDoc(s string, d *storedDoc) error {
-	if strings.HasPrefix(s, "{") {
-		return json.Unmarshal([]byte(s), d)
-	}
 	r := storedReader{s: s}
 	if r.byte() != storedVersion {
 		return errStoredDoc
 	}
 	d.IssuedOn, d.ExpiresAt, d.Terminated = r.date(), r.date(), r.date()
+	d.Access = ccpor.OrderAccess{Type: ccpor.OrderType(r.str()), County: r.str()}
+	flags := r.byte()
+	d.Access.Sealed, d.Access.Registered = flags&1 != 0, flags&2 != 0
+	if n := r.uvarint(); n > 0 && n <= uint64(len(s)) {
+		d.Access.ConfidentialMinors = make([]int, n)
+		for i := range d.Access.ConfidentialMinors {
+			d.Access.ConfidentialMinors[i] = int(r.varint())
+		}
+	}
 	n := r.uvarint()
 	if n > uint64(len(s)) {
 		return errStoredDoc

@@ -22,30 +22,31 @@ func TestStoredDocRoundTrip(t *testing.T) {
 		IssuedOn:   ccpor.NewDate(2025, time.June, 3),
 		ExpiresAt:  ccpor.NewDate(2028, time.June, 3),
 		Terminated: ccpor.NewDate(2026, time.January, 31),
+		Access:     ccpor.OrderAccess{Type: ccpor.OrderJV, County: "Kern", Sealed: true, Registered: true, ConfidentialMinors: []int{1, 3}},
 		Persons: []storedPerson{
 			{Role: RoleRestrained, Person: p},
 			{Role: RoleProtected, Index: 1, Person: ccpor.Person{First: "Ana", Last: "García"}},
 		},
 	}
 	var got storedDoc
-	if err := decodeStoredDoc(string(want.appendBinary(nil)), &got); err != nil {
+	enc := string(want.appendBinary(nil))
+	if err := decodeStoredDoc(enc, &got); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 	}
 
-	// An index built before the binary format stored JSON.
+	// A document without who may see the order (JSON, before the
+	// binary format, or version 1) is not read as one anybody may see.
 	b, _ := json.Marshal(want)
-	got = storedDoc{}
-	if err := decodeStoredDoc(string(b), &got); err != nil {
-		t.Fatal(err)
+	if err := decodeStoredDoc(string(b), &got); err == nil {
+		t.Error("a JSON document was read")
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("JSON:\n got %+v\nwant %+v", got, want)
+	if err := decodeStoredDoc("\x01"+enc[1:], &got); err == nil {
+		t.Error("a version 1 document was read")
 	}
 
-	enc := string(want.appendBinary(nil))
 	for i := range len(enc) {
 		if err := decodeStoredDoc(enc[:i], &got); err == nil {
 			t.Errorf("truncated to %d bytes: no error", i)

@@ -37,7 +37,7 @@ func scoreRestrained(p ccpor.Person, asOf ccpor.Date, hits []Hit, exclude string
 			}
 			rec := matching.Prepare(hp.Person, h.IssuedOn)
 			if r := matching.Assess(probe, rec, cfg); r.Level != "" {
-				matches = append(matches, Match{OrderID: h.OrderID, Person: hp, Result: r, probe: probe, rec: rec, cfg: c})
+				matches = append(matches, Match{OrderID: h.OrderID, Person: hp, Result: r, Access: h.Access, probe: probe, rec: rec, cfg: c})
 			}
 		}
 	}

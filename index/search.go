@@ -205,6 +205,8 @@ type Match struct {
 	OrderID string
 	Person  Person
 	Result  matching.Result
+	// Access is who may see the order, as the index last saw it.
+	Access ccpor.OrderAccess
 
 	// What the verdict was reached from, to explain it when it is shown.
 	probe, rec *matching.Record
@@ -290,7 +292,7 @@ func rankHit(typed *typedNames, q Query, h Hit, probes map[string]*matching.Reco
 		}
 		r := matching.Assess(rec, hp, *cfg)
 		if !ok || r.Score > best.Result.Score {
-			best, ok = Match{OrderID: h.OrderID, Person: p, Result: r, probe: rec, rec: hp, cfg: cfg}, true
+			best, ok = Match{OrderID: h.OrderID, Person: p, Result: r, Access: h.Access, probe: rec, rec: hp, cfg: cfg}, true
 		}
 	}
 	return best, ok

@@ -128,14 +128,17 @@ func BenchmarkFindOrders(b *testing.B) {
 	}
 	for _, c := range []struct {
 		name string
-		find func(context.Context, []string) ([]*ccpor.Order, error)
-	}{{"whole", db.FindOrdersByIDs}, {"summaries", db.FindOrderSummaries}} {
+		find func() (int, error)
+	}{
+		{"whole", func() (int, error) { o, err := db.FindOrdersByIDs(ctx, ids); return len(o), err }},
+		{"summaries", func() (int, error) { o, err := db.FindOrderSummaries(ctx, ids); return len(o), err }},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
-				got, err := c.find(ctx, ids)
-				if err != nil || len(got) != len(ids) {
-					b.Fatal(err, len(got))
+				got, err := c.find()
+				if err != nil || got != len(ids) {
+					b.Fatal(err, got)
 				}
 			}
 		})

@@ -122,14 +122,15 @@ func (db *DB) FindOrdersByIDs(ctx context.Context, ids []string) ([]*ccpor.Order
 // orders, people, addresses and notes were decoded to be thrown away, a
 // tenth of a loaded server's CPU. The fields come as columns, so neither
 // side parses or builds JSON.
-func (db *DB) FindOrderSummaries(ctx context.Context, ids []string) ([]*ccpor.Order, error) {
+func (db *DB) FindOrderSummaries(ctx context.Context, ids []string) ([]ccpor.OrderSummary, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT o.id::text, o.version, d->>'type', d->>'phase', d->>'form', d->>'county',
 			d->>'division', d->>'case_number', d->>'issued_on', d->>'expires_at',
 			coalesce((d->>'permanent')::bool, false), d->'terminated'->>'on',
 			d->'service'->>'status', coalesce((d->'terms'->>'firearms')::bool, false),
 			coalesce((d->'terms'->>'no_contact')::bool, false), coalesce((d->'terms'->>'stay_away_yards')::int, 0),
-			d->'restrained'->>'first', d->'restrained'->>'middle', d->'restrained'->>'last', d->'restrained'->>'suffix'
+			d->'restrained'->>'first', d->'restrained'->>'middle', d->'restrained'->>'last', d->'restrained'->>'suffix',
+			o.type, o.county, o.sealed, o.registered, o.confidential_minors
 		FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version = o.version,
 			LATERAL (SELECT v.doc AS d) doc
 		WHERE o.id = ANY($1::uuid[])`, uuidArg(ids))
@@ -137,14 +138,21 @@ func (db *DB) FindOrderSummaries(ctx context.Context, ids []string) ([]*ccpor.Or
 		return nil, fmt.Errorf("find order summaries: %w", err)
 	}
 	now := db.Now()
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*ccpor.Order, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ccpor.OrderSummary, error) {
 		var o ccpor.Order
+		var a ccpor.OrderAccess
+		var accessType string
+		var minors []int64
 		var typ, phase, form, county, division, caseNumber, issued, expires, terminated, service *string
 		var first, middle, last, suffix *string
 		if err := r.Scan(&o.ID, &o.Version, &typ, &phase, &form, &county, &division, &caseNumber, &issued, &expires,
 			&o.Permanent, &terminated, &service, &o.Terms.Firearms, &o.Terms.NoContact, &o.Terms.StayAwayYards,
-			&first, &middle, &last, &suffix); err != nil {
-			return nil, err
+			&first, &middle, &last, &suffix, &accessType, &a.County, &a.Sealed, &a.Registered, &minors); err != nil {
+			return ccpor.OrderSummary{}, err
+		}
+		a.Type = ccpor.OrderType(accessType)
+		for _, m := range minors {
+			a.ConfidentialMinors = append(a.ConfidentialMinors, int(m))
 		}
 		o.Type, o.Phase, o.Division = ccpor.OrderType(orEmpty(typ)), ccpor.Phase(orEmpty(phase)), ccpor.Division(orEmpty(division))
 		o.Form, o.County, o.CaseNumber = orEmpty(form), orEmpty(county), orEmpty(caseNumber)
@@ -152,20 +160,20 @@ func (db *DB) FindOrderSummaries(ctx context.Context, ids []string) ([]*ccpor.Or
 		o.Restrained.First, o.Restrained.Middle, o.Restrained.Last, o.Restrained.Suffix = orEmpty(first), orEmpty(middle), orEmpty(last), orEmpty(suffix)
 		var err error
 		if o.IssuedOn, err = optionalDate(issued); err != nil {
-			return nil, fmt.Errorf("order %s: issued on: %w", o.ID, err)
+			return ccpor.OrderSummary{}, fmt.Errorf("order %s: issued on: %w", o.ID, err)
 		}
 		if o.ExpiresAt, err = optionalDate(expires); err != nil {
-			return nil, fmt.Errorf("order %s: expires: %w", o.ID, err)
+			return ccpor.OrderSummary{}, fmt.Errorf("order %s: expires: %w", o.ID, err)
 		}
 		if terminated != nil {
 			on, err := ccpor.ParseDate(*terminated)
 			if err != nil {
-				return nil, fmt.Errorf("order %s: terminated on: %w", o.ID, err)
+				return ccpor.OrderSummary{}, fmt.Errorf("order %s: terminated on: %w", o.ID, err)
 			}
 			o.Terminated = &ccpor.Termination{On: on}
 		}
 		o.Status = o.StatusAt(now)
-		return &o, nil
+		return ccpor.OrderSummary{Order: &o, Access: a}, nil
 	})
 }
 
