@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/ccpor/ccpor"
@@ -54,6 +55,11 @@ type Server struct {
 	// Limits are the request rates allowed per user (DefaultRateLimits
 	// where zero); set before Handler.
 	Limits RateLimits
+	// SearchConcurrency caps the searches and checks running at once
+	// (4 a core when zero); set before Handler. See admitSearch.
+	SearchConcurrency int
+	searchSlots       chan struct{}
+	searchSlotsOnce   sync.Once
 	// Ready reports whether the server can answer: database reachable
 	// (and, later, the index caught up).
 	Ready func(ctx context.Context) error
