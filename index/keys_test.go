@@ -13,11 +13,7 @@ import (
 // away (a letter added, dropped, changed, or two swapped) under the same
 // initial, and nothing two slips away or under another initial.
 func TestFuzzyClauses(t *testing.T) {
-	ix, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := tempIndex(t)
 	var orders []*ccpor.Order
 	for id, name := range map[string][2]string{
 		"exact": {"Maria", "Garcia"}, "changed": {"Maria", "Garsia"}, "swapped": {"Maria", "Gracia"},
@@ -49,4 +45,16 @@ func hitIDs(hits []Hit) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// tempIndex opens an empty index in a directory of the test's, closed
+// when the test ends.
+func tempIndex(tb testing.TB) *Index {
+	tb.Helper()
+	ix, err := Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ix.Close() })
+	return ix
 }

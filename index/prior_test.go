@@ -28,11 +28,7 @@ func TestFitPrior(t *testing.T) {
 		}
 	}
 	registry := func(people []*ccpor.Order, copies int) *Index {
-		ix, err := Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ix.Close() })
+		ix := tempIndex(t)
 		var orders []*ccpor.Order
 		for i, p := range people {
 			for c := range copies {

@@ -316,11 +316,7 @@ func TestQualityFixtures(t *testing.T) {
 	for _, h := range g.HardNegatives() {
 		relatives[pairOf(h.A, h.B)] = h.Kind
 	}
-	ix, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := tempIndex(t)
 	if err := ix.Apply(orders, nil, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,7 @@ import (
 // year; nobody else.
 func TestSearchByBirthDate(t *testing.T) {
 	ctx := context.Background()
-	ix, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := tempIndex(t)
 	mk := func(id, last string, p ccpor.Person) *ccpor.Order {
 		p.First, p.Last = "Dale", last
 		return &ccpor.Order{ID: id, Type: ccpor.OrderDV, County: "Kern", IssuedOn: ccpor.NewDate(2026, 3, 2), Restrained: p}
@@ -65,11 +61,7 @@ func TestSearchByBirthDate(t *testing.T) {
 // deleted (their numbers still count in the segments' offsets).
 func TestSearchStoredMatchesBleve(t *testing.T) {
 	ctx := context.Background()
-	ix, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := tempIndex(t)
 	orders, _ := fixtures.Generate(5, time.Now(), 3000)
 	seq := int64(0)
 	for i := 0; i < len(orders); i += 250 {
