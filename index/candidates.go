@@ -139,11 +139,7 @@ func (ix *Index) run(ctx context.Context, q query.Query, f Filter, limit int) ([
 		if len(hits) == limit {
 			return false, nil
 		}
-		hit := Hit{OrderID: id, IssuedOn: sd.IssuedOn, Persons: make([]Person, len(sd.Persons)), Access: sd.Access}
-		for i, sp := range sd.Persons {
-			hit.Persons[i] = Person(sp)
-		}
-		hits = append(hits, hit)
+		hits = append(hits, Hit{OrderID: id, IssuedOn: sd.IssuedOn, Persons: sd.Persons, Access: sd.Access})
 		return true, nil
 	})
 	if err != nil {

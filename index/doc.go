@@ -23,25 +23,18 @@ const (
 	RoleProtected  Role = "protected"
 )
 
-// storedPerson is one person of an order as the index keeps it for
-// re-scoring: enough to compare, not the whole record.
-type storedPerson struct {
-	Role   Role         `json:"r"`
-	Index  int          `json:"i"` // position in Order.Protected
-	Person ccpor.Person `json:"p"`
-}
-
 // storedDoc is what the index stores of an order for re-scoring and for
-// deciding whether it is in effect.
+// deciding whether it is in effect: its people (enough of each to
+// compare, not the whole record) and dates, and who may see it.
 type storedDoc struct {
-	IssuedOn   ccpor.Date     `json:"on"`
-	ExpiresAt  ccpor.Date     `json:"ex,omitzero"` // zero: none (permanent)
-	Terminated ccpor.Date     `json:"te,omitzero"`
-	Persons    []storedPerson `json:"ps"`
+	IssuedOn   ccpor.Date
+	ExpiresAt  ccpor.Date // zero: none (permanent)
+	Terminated ccpor.Date
+	Persons    []Person
 	// Access is who may see the order (ccpor.AccessOf): a search keeps the
 	// candidates its user may see from it, as fresh as the index, and the
 	// system of record decides what is shown of them.
-	Access ccpor.OrderAccess `json:"-"`
+	Access ccpor.OrderAccess
 }
 
 // activeOn reports whether the order was in effect on day.
@@ -86,10 +79,10 @@ func (t *terms) reset() {
 }
 
 // persons lists everyone in an order.
-func persons(o *ccpor.Order) []storedPerson {
-	ps := []storedPerson{{Role: RoleRestrained, Person: slim(o.Restrained)}}
+func persons(o *ccpor.Order) []Person {
+	ps := []Person{{Role: RoleRestrained, Person: slim(o.Restrained)}}
 	for i, p := range o.Protected {
-		ps = append(ps, storedPerson{Role: RoleProtected, Index: i, Person: slim(p.Person)})
+		ps = append(ps, Person{Role: RoleProtected, Index: i, Person: slim(p.Person)})
 	}
 	return ps
 }
@@ -250,7 +243,7 @@ func decodeStoredDoc(s string, d *storedDoc) error {
 	if n > uint64(len(s)) {
 		return errStoredDoc
 	}
-	d.Persons = make([]storedPerson, n)
+	d.Persons = make([]Person, n)
 	for i := range d.Persons {
 		sp := &d.Persons[i]
 		sp.Role = RoleRestrained

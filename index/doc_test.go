@@ -23,7 +23,7 @@ func TestStoredDocRoundTrip(t *testing.T) {
 		ExpiresAt:  ccpor.NewDate(2028, time.June, 3),
 		Terminated: ccpor.NewDate(2026, time.January, 31),
 		Access:     ccpor.OrderAccess{Type: ccpor.OrderJV, County: "Kern", Sealed: true, Registered: true, ConfidentialMinors: []int{1, 3}},
-		Persons: []storedPerson{
+		Persons: []Person{
 			{Role: RoleRestrained, Person: p},
 			{Role: RoleProtected, Index: 1, Person: ccpor.Person{First: "Ana", Last: "García"}},
 		},
