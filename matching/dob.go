@@ -9,14 +9,21 @@ import (
 // Outcome levels of the birth-date comparator, besides Exact, Typo,
 // Different and Missing.
 const (
-	DaySwap = "day_swap"    // day and month exchanged (03/04 vs 04/03)
-	YearOff = "year_off"    // same day and month, years one apart
-	Partial = "partial"     // two of year, month and day agree
-	Within  = "within_year" // otherwise different dates less than a year apart
-	Distant = "distant"     // dates a generation (15 years) or more apart
-	SameYr  = "year"        // only the birth year is known on one side, and it agrees
-	AgeBand = "age"         // an age estimate is consistent with the other side
-	FarOff  = "far"         // a year or an age estimate that the other side rules out
+	DaySwap = "day_swap"     // day and month exchanged (03/04 vs 04/03)
+	YearOff = "year_off"     // same day and month, years one apart
+	Partial = "partial"      // two of year, month and day agree
+	Month   = "within_month" // otherwise different dates less than a month apart
+	Within  = "within_year"  // otherwise different dates less than a year apart
+	// YearSlip is one wrong digit in the year with the day of the year
+	// within a month: 1986-03-07 written 1996-03-09 or 1987-02-20. Two
+	// slips at once, each common alone (a neighbouring key on the number
+	// pad, a date given from memory), are likelier for one person than
+	// a chance agreement of that closeness.
+	YearSlip = "year_slip"
+	Distant  = "distant" // dates a generation (15 years) or more apart
+	SameYr   = "year"    // only the birth year is known on one side, and it agrees
+	AgeBand  = "age"     // an age estimate is consistent with the other side
+	FarOff   = "far"     // a year or an age estimate that the other side rules out
 )
 
 // birth is what a record says about when the person was born: a full date,
@@ -122,13 +129,28 @@ func compareDates(a, b ccpor.Date) string {
 	if same == 2 {
 		return Partial
 	}
-	if d := a.DaysUntil(b); d >= -366 && d <= 366 {
+	switch d := abs(a.DaysUntil(b)); {
+	case d <= 31:
+		return Month
+	case d <= 366:
 		return Within
 	}
 	if abs(ya-yb) >= generation {
 		return Distant
 	}
+	if hamming(sa[:4], sb[:4]) == 1 && daysApartInYear(a, b) <= 31 {
+		return YearSlip
+	}
 	return Different
+}
+
+// daysApartInYear returns how many days apart two dates' days and months
+// are, the year ignored (both are placed in one common year, so a leap
+// day moves nothing) and December meeting January.
+func daysApartInYear(a, b ccpor.Date) int {
+	day := func(d ccpor.Date) int { return ccpor.NewDate(2001, d.Month(), d.Day()).Time().YearDay() }
+	d := abs(day(a) - day(b))
+	return min(d, 365-d)
 }
 
 func digits(d ccpor.Date) string {

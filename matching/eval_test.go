@@ -86,9 +86,8 @@ func TestQualityFull(t *testing.T) {
 	check(r, err, 0.99, 0.999)
 	r, err = EvaluateFEBRL(dir, EvalOptions{WithIDs: true, CalibratePrior: true}, cfg)
 	check(r, err, 0.99, 0.999)
-	// The brief's target is 0.85. The shipped weights also learn from the
-	// generated California orders, whose birth dates are far cleaner than
-	// fake_1000's; that costs about half a point here (see doc.go).
+	// The brief's target is 0.85 (0.864 since birth dates a month apart
+	// and one year digit off have levels of their own).
 	r, err = EvaluateFake1000(dir, EvalOptions{CalibratePrior: true}, cfg)
-	check(r, err, 0.84, 0.93)
+	check(r, err, 0.85, 0.93)
 }

@@ -165,8 +165,12 @@ func explainBirth(level string, a, b *Record) string {
 		return "Birth dates share day and month, with years one apart " + both + "."
 	case Partial:
 		return "Birth dates agree in two of year, month and day " + both + "."
+	case Month:
+		return "Birth dates differ but are less than a month apart " + both + "."
 	case Within:
 		return "Birth dates differ but are less than a year apart " + both + "."
+	case YearSlip:
+		return "Birth dates differ by one digit of the year and less than a month of the day " + both + "."
 	case Different:
 		return "Birth dates differ " + both + "."
 	case Distant:

@@ -72,7 +72,7 @@ var Levels = map[string][]string{
 	FieldFamily: {Exact, Compound, Phonetic, Typo, Fuzzy, Different},
 	FieldOrder:  {AsEntered, Swapped},
 	FieldSuffix: {Exact, OneSided, Different},
-	FieldBirth:  {Exact, DaySwap, Typo, YearOff, Partial, Within, Different, Distant, SameYr, AgeBand, FarOff},
+	FieldBirth:  {Exact, DaySwap, Typo, YearOff, Partial, Month, Within, YearSlip, Different, Distant, SameYr, AgeBand, FarOff},
 	FieldSex:    {Exact, Different},
 	FieldRace:   {Exact, Related, Different},
 	FieldHeight: {Close, Near, Different},
