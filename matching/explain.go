@@ -3,13 +3,16 @@ package matching
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // title capitalises each word of a folded string for display.
 func title(s string) string {
 	w := strings.Fields(s)
 	for i, x := range w {
-		w[i] = strings.ToUpper(x[:1]) + x[1:]
+		r, n := utf8.DecodeRuneInString(x)
+		w[i] = string(unicode.ToUpper(r)) + x[n:]
 	}
 	return strings.Join(w, " ")
 }

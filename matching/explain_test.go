@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ccpor/ccpor"
 	"github.com/google/go-cmp/cmp"
@@ -96,5 +97,32 @@ func TestHousemate(t *testing.T) {
 	r = CompareRecords(Prepare(a, on), Prepare(b, on), cfg)
 	if slices.ContainsFunc(r.Explanation, func(p Piece) bool { return p.Field == FieldRelative }) {
 		t.Errorf("housemate rule applied without a sex on record:\n%s", format(r))
+	}
+}
+
+// TestExplanationScripts: names outside the Latin alphabet are shown as
+// written, capitalised where their script has cases, and never cut in the
+// middle of a character.
+func TestExplanationScripts(t *testing.T) {
+	a := Prepare(ccpor.Person{First: "राजेश", Last: "कुमार"}, ccpor.Date{})
+	b := Prepare(ccpor.Person{First: "अमित", Last: "कुमार"}, ccpor.Date{})
+	c := Prepare(ccpor.Person{First: "дмитрий", Last: "иванов"}, ccpor.Date{})
+	for _, tt := range []struct {
+		a, b *Record
+		want string
+	}{
+		{a, b, "First names differ (राजेश and अमित)."},
+		{c, c, "Family names match (Иванов)."},
+	} {
+		var texts []string
+		for _, p := range CompareRecords(tt.a, tt.b, DefaultConfig()).Explanation {
+			if !utf8.ValidString(p.Text) {
+				t.Errorf("%s: not UTF-8: %+q", p.Field, p.Text)
+			}
+			texts = append(texts, p.Text)
+		}
+		if !slices.Contains(texts, tt.want) {
+			t.Errorf("explanation %q lacks %q", texts, tt.want)
+		}
 	}
 }

@@ -50,24 +50,33 @@ func foldUnicode(s string) string {
 	s = norm.NFD.String(foldSpecial.Replace(s))
 	var b strings.Builder
 	space := true
+	// marks says whether the letter before keeps its combining marks: an
+	// accent on a Latin, Greek or Cyrillic letter is dropped (José is
+	// Jose), but in scripts such as Devanagari the marks are the vowels
+	// (राजेश without them is रजश, and the spacing sign ा was a word break).
+	marks := false
 	for _, r := range strings.ToLower(s) {
 		switch {
+		case marks && (unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)):
+			b.WriteRune(r)
 		case unicode.Is(unicode.Mn, r):
 		case r == '\'' || r == '’' || r == '‘' || r == '`' || r == '´' || r == 'ʻ' || r == 'ʼ':
 			// Apostrophes join: O'Brien and OBrien are one name.
 		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			b.WriteRune(r)
-			space = false
+			space, marks = false, false
 		case unicode.IsLetter(r):
 			// A letter outside ASCII with no decomposition (e.g. Cyrillic)
 			// is kept so that names in other scripts still compare equal.
 			b.WriteRune(r)
 			space = false
+			marks = !unicode.In(r, unicode.Latin, unicode.Greek, unicode.Cyrillic)
 		default:
 			if !space {
 				b.WriteByte(' ')
 				space = true
 			}
+			marks = false
 		}
 	}
 	return strings.TrimSpace(b.String())

@@ -20,6 +20,10 @@ func TestFold(t *testing.T) {
 		{"  SMITH,   John  ", "smith john"},
 		{"Đặng", "dang"},
 		{"Zoë", "zoe"},
+		// Devanagari's vowel signs are the name, not accents on it; the
+		// spacing sign ा is no word break.
+		{"राजेश कुमार", "राजेश कुमार"},
+		{"Иванов-Йовић", "иванов иовић"},
 	} {
 		if got := Fold(tt.in); got != tt.want {
 			t.Errorf("Fold(%q) = %q, want %q", tt.in, got, tt.want)
