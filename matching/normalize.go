@@ -52,8 +52,10 @@ func foldUnicode(s string) string {
 	space := true
 	// marks says whether the letter before keeps its combining marks: an
 	// accent on a Latin, Greek or Cyrillic letter is dropped (José is
-	// Jose), but in scripts such as Devanagari the marks are the vowels
-	// (राजेश without them is रजश, and the spacing sign ा was a word break).
+	// Jose), and so are Hebrew and Arabic vowel points, which are mostly
+	// left out in writing (مُحَمَّد is محمد); but in scripts such as
+	// Devanagari the marks are the vowels (राजेश without them is रजश, and
+	// the spacing sign ा was a word break).
 	marks := false
 	for _, r := range strings.ToLower(s) {
 		switch {
@@ -70,7 +72,7 @@ func foldUnicode(s string) string {
 			// is kept so that names in other scripts still compare equal.
 			b.WriteRune(r)
 			space = false
-			marks = !unicode.In(r, unicode.Latin, unicode.Greek, unicode.Cyrillic)
+			marks = !unicode.In(r, pointedScripts...)
 		default:
 			if !space {
 				b.WriteByte(' ')
@@ -81,6 +83,10 @@ func foldUnicode(s string) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// pointedScripts are the scripts whose combining marks Fold drops: accents
+// and optional vowel points rather than letters' vowels.
+var pointedScripts = []*unicode.RangeTable{unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Armenian, unicode.Hebrew, unicode.Arabic}
 
 // foldASCII is Fold for ASCII input, which has no accents to remove: most
 // names, on the hot path of indexing and scoring, without the allocations
