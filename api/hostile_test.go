@@ -28,9 +28,7 @@ func hostileOrder(t *testing.T, n int, edit func(o map[string]any)) []byte {
 	}
 	o["case_number"] = fmt.Sprintf("26FL%06d", n)
 	o["restrained"] = map[string]any{"first": firstNames[n%len(firstNames)], "last": lastNames[n%len(lastNames)],
-		// Birth dates of neighbouring cases lie years and months apart:
-		// one year digit and a few weeks is a keying slip to the scorer.
-		"dob": fmt.Sprintf("19%02d-%02d-%02d", 40+7*n%50, 1+5*n%12, 1+11*n%28), "sex": "M", "race": "W"}
+		"dob": hostileDOB(n), "sex": "M", "race": "W"}
 	if edit != nil {
 		edit(o)
 	}
@@ -39,6 +37,22 @@ func hostileOrder(t *testing.T, n int, edit func(o map[string]any)) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// hostileDOB is the restrained person's birth date in case n. Neighbouring
+// cases' dates lie years and months apart: one year digit and a few weeks
+// is a keying slip to the scorer.
+func hostileDOB(n int) string {
+	return fmt.Sprintf("19%02d-%02d-%02d", 40+7*n%50, 1+5*n%12, 1+11*n%28)
+}
+
+// edits applies each edit in turn.
+func edits(es ...func(map[string]any)) func(map[string]any) {
+	return func(o map[string]any) {
+		for _, e := range es {
+			e(o)
+		}
+	}
 }
 
 // Names far enough apart that no two orders of the catalogue are taken
@@ -141,11 +155,7 @@ func TestHostileOrders(t *testing.T) {
 	n := 0
 	o := func(edit ...func(map[string]any)) []byte {
 		n++
-		return hostileOrder(t, n, func(m map[string]any) {
-			for _, e := range edit {
-				e(m)
-			}
-		})
+		return hostileOrder(t, n, edits(edit...))
 	}
 	cases := []hostileCase{
 		// Names in every script, stored as given (in NFC).
@@ -367,13 +377,8 @@ func TestHostileChecks(t *testing.T) {
 	// The cases that must find the existing order name its person, however
 	// written, with its birth date: each case's own birth date would make
 	// the person someone else.
-	var first map[string]any
-	if err := json.Unmarshal(hostileOrder(t, 1, nil), &first); err != nil {
-		t.Fatal(err)
-	}
-	dob := first["restrained"].(map[string]any)["dob"]
 	person := func(given, family string) func(map[string]any) {
-		return func(o map[string]any) { restrainedName(given, family)(o); restrainedField("dob", dob)(o) }
+		return edits(restrainedName(given, family), restrainedField("dob", hostileDOB(1)))
 	}
 	for _, check := range []struct {
 		path string

@@ -55,7 +55,7 @@
 // dob, as the birth date was when it gained the month and year-slip
 // levels): EM on the same pairs moves the sparse fields (middle name,
 // height) far from one full refit to the next, and a full refit in
-// December 2026 cost the fixtures precision (0.965 to 0.961 F1 at 10,000
+// December 2026 cost the fixtures F1 (0.965 to 0.961 at 10,000
 // orders) for no gain on the benchmarks.
 //
 // Fields are assumed independent except where that is plainly false: ZIP
