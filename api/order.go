@@ -97,7 +97,7 @@ func (s *Server) guardIntake(ctx context.Context, o *ccpor.Order) (flagged []str
 		}
 		return nil, ccpor.Errorf(ccpor.EUnavailable, "The duplicate check is unavailable (%s) Retry shortly, or give override_reason to enter the order without it.", ccpor.ErrorMessage(err))
 	}
-	matches, err := s.Index.Duplicates(ctx, o.Restrained, o.IssuedOn, o.ID, s.Match)
+	matches, err := s.Index.Duplicates(ctx, o, s.Match)
 	if err != nil {
 		return nil, err
 	}

@@ -173,7 +173,7 @@ func (s *Server) handleCheckDuplicates(c *gin.Context) error {
 // duplicates returns the existing orders whose restrained person may be
 // o's, at the possible level or above, best first.
 func (s *Server) duplicates(ctx context.Context, o *ccpor.Order) ([]Candidate, error) {
-	matches, err := s.Index.Duplicates(ctx, o.Restrained, o.IssuedOn, o.ID, s.Match)
+	matches, err := s.Index.Duplicates(ctx, o, s.Match)
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ccpor/ccpor"
 	"github.com/ccpor/ccpor/api"
+	"github.com/ccpor/ccpor/matching"
 )
 
 type candidatesAnswer struct {
@@ -125,6 +127,12 @@ func TestCheckDuplicates(t *testing.T) {
 	}
 	if len(a.Candidates) != 1 || a.Candidates[0].OrderID != created.ID || a.Candidates[0].Level == "" {
 		t.Fatalf("candidates = %s", got)
+	}
+	// Both orders protect the same woman, and the clerk is told so.
+	if !slices.ContainsFunc(a.Candidates[0].Explanation, func(p matching.Piece) bool {
+		return p.Field == matching.FieldParty && p.Outcome == matching.Shared && p.Weight > 0
+	}) {
+		t.Errorf("the protected person both orders name is not in the explanation: %s", got)
 	}
 
 	// His son: same names and address, born 25 years later, Jr.

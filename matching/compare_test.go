@@ -227,3 +227,54 @@ func TestCompareMiddle(t *testing.T) {
 		t.Errorf("different middle names scored %.3f (%s), same %.3f", other.Score, outcome(other, FieldMiddle), same.Score)
 	}
 }
+
+// TestCompareParties: the other people of two orders are evidence about
+// their restrained persons. A thin record (a name and no birth date) is
+// one man when both orders protect the same woman, and not enough alone;
+// a different protected person weighs a little against; two brothers
+// restrained from their mother are not made one man by her.
+func TestCompareParties(t *testing.T) {
+	cfg := DefaultConfig()
+	on := ccpor.NewDate(2024, 6, 1)
+	rosa := person(t, "Rosa Ortiz", "1962-09-14")
+	maria := person(t, "María Delgado", "1990-03-21")
+	ana := person(t, "Ana Villanueva", "1993-12-02")
+	thin := person(t, "Daniel Ortiz", "")
+	full := person(t, "Daniel Ortiz", "1987-02-03")
+	for _, tt := range []struct {
+		name       string
+		a, b       ccpor.Person
+		pa, pb     []ccpor.Person
+		party      string
+		level      string
+		wantWeight func(float64) bool
+	}{
+		{"no parties", thin, full, nil, nil, Missing, "", nil},
+		{"one side only", thin, full, []ccpor.Person{maria}, nil, Missing, "", nil},
+		{"same protected person", thin, full, []ccpor.Person{maria}, []ccpor.Person{person(t, "Maria Delgado", "1990-03-21")}, Shared, LevelMatch,
+			func(w float64) bool { return w > 5 }},
+		{"different protected person", thin, full, []ccpor.Person{maria}, []ccpor.Person{ana}, Different, "",
+			func(w float64) bool { return w < 0 }},
+		// Without a birth date to tell them apart, she brings the
+		// brothers up to possible, never to match.
+		{"brothers and their mother", full, person(t, "Marco Ortiz", ""), []ccpor.Person{rosa}, []ccpor.Person{rosa}, Shared, LevelPossible, nil},
+		// With one, they stay too far apart for her to matter, and the
+		// parties are not compared at all.
+		{"brothers born apart", full, person(t, "Marco Ortiz", "1990-10-30"), []ccpor.Person{rosa}, []ccpor.Person{rosa}, Missing, "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := CompareRecords(Prepare(tt.a, on).WithParties(tt.pa), Prepare(tt.b, on).WithParties(tt.pb), cfg)
+			if got := outcome(r, FieldParty); got != tt.party {
+				t.Errorf("party outcome %q, want %q\n%s", got, tt.party, format(r))
+			}
+			if r.Level != tt.level {
+				t.Errorf("level %q (score %.3f), want %q\n%s", r.Level, r.Score, tt.level, format(r))
+			}
+			for _, p := range r.Explanation {
+				if p.Field == FieldParty && tt.wantWeight != nil && !tt.wantWeight(p.Weight) {
+					t.Errorf("party weighs %.2f bits\n%s", p.Weight, format(r))
+				}
+			}
+		})
+	}
+}

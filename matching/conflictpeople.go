@@ -34,6 +34,13 @@ func Slots(o *ccpor.Order) []ccpor.Person {
 	return ps
 }
 
+// Others returns the people of o other than the one in slot (numbered as
+// in Slots): the parties a Record of that person is given (WithParties).
+func Others(o *ccpor.Order, slot int) []ccpor.Person {
+	ps := Slots(o)
+	return append(ps[:slot:slot], ps[slot+1:]...)
+}
+
 // Bench is what a conflict check looks at: the order on the bench, the
 // existing orders that may involve its people, and who is who across them.
 type Bench struct {

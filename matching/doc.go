@@ -81,4 +81,24 @@
 // different sex are housemates, not one person: the address's weight (up
 // to 25 bits with a flat number) is withdrawn, "Likely someone else living
 // at the same address".
+//
+// # The other people of the orders
+//
+// A record given the other people of its order (Record.WithParties: the
+// duplicate check gives the restrained person the protected ones) is
+// compared on them too, as one more field: "shared" when one of them is
+// one person with one of the other record's (at LevelMatch, compared
+// without parties), "different" when none is even possible. Orders against
+// one man often protect the same woman (a renewal, the criminal court's
+// order beside the family court's, the order after an emergency one);
+// orders against two men almost never do, so a shared person weighs about
+// 17 bits and a different one about -1 (fitted by EM on the generated
+// orders, -refit-fields party). It is what tells one man apart from a
+// namesake when a record holds little more than a name. Relatives are
+// named in one family's orders (two brothers each restrained from their
+// mother), so the relative rule withdraws it with the family name. The
+// explanation does not name the person: a minor's identity may be
+// confidential. Parties are compared only when they could lift a pair to
+// possible; below it the score leaves them out. An officer's search has no
+// order, and its records no parties.
 package matching

@@ -118,6 +118,14 @@ func explain(i int, c *comparison, a, b *Record) string {
 		return map[string]string{Exact: "ZIP codes match " + s + ".", Typo: "ZIP codes differ by one digit " + s + ".", Different: "ZIP codes differ " + s + "."}[level]
 	case iState:
 		return map[string]string{Exact: "States match.", Different: "States differ."}[level]
+	case iParty:
+		// The person is not named: a minor's identity may be
+		// confidential (FC 6301.5), and the clerk knows whom the new
+		// order names.
+		if level == Shared {
+			return "Both orders also name the same other person."
+		}
+		return "No one else named in one order is named in the other."
 	}
 	return ""
 }
@@ -217,8 +225,18 @@ func explainRelative(c *comparison, a, b *Record) string {
 		parts = append(parts, p)
 	}
 	d := strings.Join(parts, ", ")
-	if r.household {
-		return "Likely a relative: same family name and address, " + d + ". The shared name and address were not counted as evidence."
+	// Relatives are named in one family's orders: the person both orders
+	// name is withdrawn with the name and the home.
+	also := ""
+	if c.out[iParty] == Shared {
+		also = ", and the person both orders also name,"
 	}
-	return "Likely a relative: same family name, " + d + ". The shared family name was not counted as evidence."
+	if r.household {
+		return "Likely a relative: same family name and address, " + d + ". The shared name and address" + also + " were not counted as evidence."
+	}
+	verb := " was"
+	if also != "" {
+		verb = " were"
+	}
+	return "Likely a relative: same family name, " + d + ". The shared family name" + also + verb + " not counted as evidence."
 }

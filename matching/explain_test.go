@@ -30,35 +30,46 @@ func TestExplanationGolden(t *testing.T) {
 	cfg := DefaultConfig()
 	date := func(s string) ccpor.Date { d, _ := ccpor.ParseDate(s); return d }
 	home := &ccpor.Address{Line1: "1412 Alder Creek Rd", City: "Fresno", State: "CA", Zip: "93722"}
+	rosa := ccpor.Person{First: "Rosa", Last: "Ortiz", DOB: date("1962-09-14"), Sex: "F"}
 	for _, tt := range []struct {
-		name string
-		a, b ccpor.Person
+		name   string
+		a, b   ccpor.Person
+		pa, pb []ccpor.Person // the other people of each record's order
 	}{
 		{"nickname_dayswap",
 			ccpor.Person{First: "Robert", Last: "Castañeda", DOB: date("1984-03-04"), Sex: "M", Race: "H"},
-			ccpor.Person{First: "Bob", Last: "Castaneda", DOB: date("1984-04-03"), Sex: "M", Race: "H"}},
+			ccpor.Person{First: "Bob", Last: "Castaneda", DOB: date("1984-04-03"), Sex: "M", Race: "H"}, nil, nil},
 		{"compound_surname",
 			ccpor.Person{First: "María", Middle: "Elena", Last: "García López", DOB: date("1990-11-23"), Address: home},
-			ccpor.Person{First: "Maria", Last: "Lopez", DOB: date("1990-11-23"), Address: &ccpor.Address{Line1: "1412 Alder Creek Road", City: "Fresno", Zip: "93722"}}},
+			ccpor.Person{First: "Maria", Last: "Lopez", DOB: date("1990-11-23"), Address: &ccpor.Address{Line1: "1412 Alder Creek Road", City: "Fresno", Zip: "93722"}}, nil, nil},
 		{"jr_sr_relative",
 			ccpor.Person{First: "Daniel", Last: "Ortiz", Suffix: "Sr", DOB: date("1961-07-14"), Sex: "M", Address: home},
-			ccpor.Person{First: "Daniel", Last: "Ortiz", Suffix: "Jr", DOB: date("1987-02-03"), Sex: "M", Address: home}},
+			ccpor.Person{First: "Daniel", Last: "Ortiz", Suffix: "Jr", DOB: date("1987-02-03"), Sex: "M", Address: home}, nil, nil},
 		{"twins_relative",
 			ccpor.Person{First: "Daniel", Last: "Ortiz", DOB: date("1987-02-03"), Sex: "M", Address: home},
-			ccpor.Person{First: "Marco", Last: "Ortiz", DOB: date("1987-02-03"), Sex: "M", Address: home}},
+			ccpor.Person{First: "Marco", Last: "Ortiz", DOB: date("1987-02-03"), Sex: "M", Address: home}, nil, nil},
 		{"identifier_conflict",
 			ccpor.Person{First: "Linh", Last: "Trần", DOB: date("1979-05-30"), Identifiers: &ccpor.Identifiers{DL: "D1234567"}},
-			ccpor.Person{First: "Linh", Last: "Tran", DOB: date("1979-05-30"), Identifiers: &ccpor.Identifiers{DL: "D7654321"}}},
+			ccpor.Person{First: "Linh", Last: "Tran", DOB: date("1979-05-30"), Identifiers: &ccpor.Identifiers{DL: "D7654321"}}, nil, nil},
 		{"housemate",
 			ccpor.Person{First: "Demetrius", Last: "Washington", Age: 47, Sex: "M", Address: home},
-			ccpor.Person{First: "Shanice", Last: "Franklin", DOB: date("1976-06-28"), Sex: "F", Address: home}},
+			ccpor.Person{First: "Shanice", Last: "Franklin", DOB: date("1976-06-28"), Sex: "F", Address: home}, nil, nil},
 		{"age_estimate",
 			ccpor.Person{First: "Tony", Last: "Avakian", Age: 45},
-			ccpor.Person{First: "Anthony", Last: "Avakian", DOB: date("1979-08-12"), HeightIn: 70, WeightLb: 190}},
+			ccpor.Person{First: "Anthony", Last: "Avakian", DOB: date("1979-08-12"), HeightIn: 70, WeightLb: 190}, nil, nil},
+		{"shared_party",
+			ccpor.Person{First: "Daniel", Last: "Ortiz", Sex: "M"},
+			ccpor.Person{First: "Daniel", Last: "Ortiz", DOB: date("1987-02-03"), Sex: "M"},
+			[]ccpor.Person{{First: "María", Last: "Delgado", DOB: date("1990-03-21")}},
+			[]ccpor.Person{{First: "Maria", Last: "Delgado", DOB: date("1990-03-21")}, {First: "Lucas", Last: "Ortiz", DOB: date("2015-05-02")}}},
+		{"twins_shared_party",
+			ccpor.Person{First: "Daniel", Last: "Ortiz", DOB: date("1987-02-03"), Sex: "M", Address: home},
+			ccpor.Person{First: "Marco", Last: "Ortiz", DOB: date("1987-02-03"), Sex: "M", Address: home},
+			[]ccpor.Person{rosa}, []ccpor.Person{rosa}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			on := ccpor.NewDate(2024, 6, 1)
-			got := format(CompareRecords(Prepare(tt.a, on), Prepare(tt.b, on), cfg))
+			got := format(CompareRecords(Prepare(tt.a, on).WithParties(tt.pa), Prepare(tt.b, on).WithParties(tt.pb), cfg))
 			path := filepath.Join("testdata", tt.name+".golden")
 			if *update {
 				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {

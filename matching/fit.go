@@ -40,7 +40,10 @@ func patterns(pairs [][2]*Record, cfg *Config) map[pattern]float64 {
 var ageRef = ccpor.NewDate(2024, 1, 1)
 
 func patternOf(a, b *Record, cfg *Config) pattern {
-	c := compareRecords(a, b, cfg)
+	// The parties are compared for every pair, hopeless or not: their
+	// u-probabilities are learnt from random pairs.
+	c := comparePeople(a, b, cfg)
+	c.out[iParty] = compareParties(a, b, cfg)
 	k := pattern{out: c.out}
 	if na, nb := c.names(a, b); len(na.given) > 1 && len(nb.given) > 1 {
 		// Had one side written only an initial, would it have agreed?

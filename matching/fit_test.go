@@ -183,7 +183,7 @@ func fixtureRecords(n int, seed int64) []benchRecord {
 	out := make([]benchRecord, 0, n)
 	for range n {
 		o, _ := g.Next()
-		out = append(out, benchRecord{id: o.ID, rec: Prepare(o.Restrained, o.IssuedOn)})
+		out = append(out, benchRecord{id: o.ID, rec: Prepare(o.Restrained, o.IssuedOn).WithParties(Others(o, 0))})
 	}
 	return out
 }

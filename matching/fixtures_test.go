@@ -32,7 +32,7 @@ func evaluateFixtures(tb testing.TB, n int, cfg matching.Config) fixtureStats {
 	size := map[string]int{}
 	for range n {
 		o, truth := g.Next()
-		recs = append(recs, fixtureRecord{truth.Restrained, truth.Variant, matching.Prepare(o.Restrained, o.IssuedOn)})
+		recs = append(recs, fixtureRecord{truth.Restrained, truth.Variant, matching.Prepare(o.Restrained, o.IssuedOn).WithParties(matching.Others(o, 0))})
 		size[truth.Restrained]++
 	}
 	st := fixtureStats{missedBy: map[string]int{}}
@@ -130,10 +130,10 @@ func TestAssessIsCompare(t *testing.T) {
 	var recs []*matching.Record
 	for range 400 {
 		o, _ := g.Next()
-		recs = append(recs, matching.Prepare(o.Restrained, o.IssuedOn))
+		recs = append(recs, matching.Prepare(o.Restrained, o.IssuedOn).WithParties(matching.Others(o, 0)))
 	}
 	cfg := matching.DefaultConfig().WithPopulation(1000000)
-	levels := map[string]int{}
+	levels, parties := map[string]int{}, map[string]int{}
 	for i, a := range recs {
 		for _, b := range recs[:i] {
 			want, got := matching.CompareRecords(a, b, cfg), matching.Assess(a, b, cfg)
@@ -145,10 +145,21 @@ func TestAssessIsCompare(t *testing.T) {
 				t.Fatalf("Assess explained: %v", got.Explanation)
 			}
 			levels[want.Level]++
+			for _, p := range want.Explanation {
+				if p.Field == matching.FieldParty {
+					parties[p.Outcome]++
+				}
+			}
 		}
 	}
-	// The pairs must reach every level, or the test compares little.
+	// The pairs must reach every level and every party outcome, or the
+	// test compares little.
 	if levels[matching.LevelMatch] == 0 || levels[matching.LevelPossible] == 0 || levels[""] == 0 {
 		t.Fatalf("levels reached: %v", levels)
+	}
+	for _, o := range []string{matching.Shared, matching.Different} {
+		if parties[o] == 0 {
+			t.Fatalf("party outcomes reached: %v", parties)
+		}
 	}
 }

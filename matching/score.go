@@ -25,6 +25,11 @@ const (
 	FieldCity   = "city"
 	FieldZip    = "zip"
 	FieldState  = "state"
+	// FieldParty weighs the other people of the two records' orders: an
+	// order against the same man for the same woman (a renewal, the
+	// criminal order beside the family court's, the order after an
+	// emergency one) names her again.
+	FieldParty = "party"
 	// FieldRelative is not compared: it is the adjustment made when two
 	// records look like relatives sharing a name and a home.
 	FieldRelative = "relative"
@@ -35,13 +40,14 @@ const (
 	AsEntered = "as_entered" // names in the boxes they were entered in
 	Swapped   = "swapped"    // given and family names exchanged
 	OneSided  = "one_sided"  // a suffix on one record only
+	Shared    = "shared"     // another person is named in both orders
 )
 
 // fields lists the compared fields; index i of a comparison is fields[i].
 var fields = []string{
 	FieldGiven, FieldMiddle, FieldFamily, FieldOrder, FieldSuffix, FieldBirth, FieldSex,
 	FieldRace, FieldHeight, FieldWeight, FieldID, FieldStreet, FieldLine2,
-	FieldCity, FieldZip, FieldState,
+	FieldCity, FieldZip, FieldState, FieldParty,
 }
 
 const (
@@ -61,6 +67,7 @@ const (
 	iCity
 	iZip
 	iState
+	iParty
 	numFields
 )
 
@@ -83,6 +90,7 @@ var Levels = map[string][]string{
 	FieldCity:   {Exact, Similar, Different},
 	FieldZip:    {Exact, Typo, Different},
 	FieldState:  {Exact, Different},
+	FieldParty:  {Shared, Different},
 }
 
 // Record is a person prepared for comparison: names normalised, split and
@@ -104,6 +112,30 @@ type Record struct {
 	// candidates a search.
 	addrOnce sync.Once
 	addr     address
+
+	// parties are the other people of the record's order (see
+	// WithParties), prepared when first compared.
+	parties   []ccpor.Person
+	partyOnce sync.Once
+	partyRecs []*Record
+}
+
+// WithParties gives r the other people named in its order, with r's AsOf,
+// and returns r. Two records that both have parties are compared on them
+// too (FieldParty); records without, like an officer's search, are not.
+func (r *Record) WithParties(others []ccpor.Person) *Record {
+	r.parties = others
+	return r
+}
+
+// partyRecords returns r's parties prepared for comparison.
+func (r *Record) partyRecords() []*Record {
+	r.partyOnce.Do(func() {
+		for _, p := range r.parties {
+			r.partyRecs = append(r.partyRecs, Prepare(p, r.AsOf))
+		}
+	})
+	return r.partyRecs
 }
 
 // address returns the record's parsed address.
@@ -139,10 +171,25 @@ type comparison struct {
 	gap    int    // years between the birth years, -1 when unknown
 }
 
-// compareRecords compares every field. When records have aliases, or their
-// names may have been entered the wrong way round, it keeps the alignment
-// whose name outcomes weigh most.
+// compareRecords compares every field. The other people of the orders are
+// compared only when they could lift the pair to LevelPossible: a
+// duplicate check scores a hundred candidates, most of them hopeless, and
+// comparing their people would double its time. Below possible the score
+// leaves them out, which changes no level.
 func compareRecords(a, b *Record, cfg *Config) comparison {
+	c := comparePeople(a, b, cfg)
+	if len(a.parties) > 0 && len(b.parties) > 0 &&
+		cfg.levelOf(cfg.sum(c.total(cfg))+max(0, cfg.weight(iParty, Shared))) != "" {
+		c.out[iParty] = compareParties(a, b, cfg)
+	}
+	return c
+}
+
+// comparePeople compares every field of the two people, leaving
+// FieldParty Missing. When records have aliases, or their names may have
+// been entered the wrong way round, it keeps the alignment whose name
+// outcomes weigh most.
+func comparePeople(a, b *Record, cfg *Config) comparison {
 	var c comparison
 	best := math.Inf(-1)
 	for i := range a.names {
@@ -195,7 +242,31 @@ func compareRecords(a, b *Record, cfg *Config) comparison {
 		// Every address comparison with an empty side is Missing.
 		c.out[iStreet], c.out[iLine2], c.out[iCity], c.out[iZip], c.out[iState] = Missing, Missing, Missing, Missing, Missing
 	}
+	c.out[iParty] = Missing
 	return c
+}
+
+// compareParties says whether one of the other people of a's order is one
+// of b's: Shared when a pair of them scores a match, Different when no
+// pair is even possible, and Missing when either order names nobody else
+// or the best pair is only possible. The parties themselves are compared
+// without parties, so this never recurses.
+func compareParties(a, b *Record, cfg *Config) string {
+	if len(a.parties) == 0 || len(b.parties) == 0 {
+		return Missing
+	}
+	level := Different
+	for _, x := range a.partyRecords() {
+		for _, y := range b.partyRecords() {
+			switch cfg.levelOf(bits(x, y, cfg)) {
+			case LevelMatch:
+				return Shared
+			case LevelPossible:
+				level = Missing
+			}
+		}
+	}
+	return level
 }
 
 // generation is the gap between birth years, in years, beyond which two
@@ -293,8 +364,11 @@ func sameFirst(level string) bool {
 }
 
 // householdFields are the fields a relative living with the person would
-// share; their agreement is no evidence against "a relative".
-var householdFields = []int{iFamily, iStreet, iLine2, iCity, iZip, iState}
+// share; their agreement is no evidence against "a relative". The family
+// name and the other people of the orders come first: relatives share
+// them wherever they live (two brothers each restrained from their
+// mother).
+var householdFields = []int{iFamily, iParty, iStreet, iLine2, iCity, iZip, iState}
 
 // total returns each field's weight and the weight of the relative
 // adjustment, in bits.
@@ -342,10 +416,10 @@ func (c *comparison) adjustment(cfg *Config) (shared []int, outcome string) {
 		if r.household {
 			return householdFields, likelyRelative
 		}
-		return householdFields[:1], likelyRelative
+		return householdFields[:2], likelyRelative
 	}
 	if housemate(c) {
-		return householdFields[1:], likelyHousemate
+		return householdFields[2:], likelyHousemate
 	}
 	return nil, ""
 }

@@ -53,15 +53,16 @@ func compareInProcess(t *testing.T, n int, db *store.DB, ix *index.Index, orders
 		}
 		theirs = append(theirs, time.Since(start))
 
-		p := o.Restrained
+		proposed := *o // the same order entered again, people and all
+		proposed.ID = ""
 		start = time.Now()
-		if _, err := ix.Duplicates(ctx, p, o.IssuedOn, "", cfg); err != nil {
+		if _, err := ix.Duplicates(ctx, &proposed, cfg); err != nil {
 			t.Fatal(err)
 		}
 		oursDup = append(oursDup, time.Since(start))
 
 		start = time.Now()
-		if _, err := baseline.Search(ctx, db.Pool, baseline.Query{Last: p.Last, First: p.First, DOB: p.DOB.String(), Limit: index.CandidateCap}); err != nil {
+		if _, err := baseline.Search(ctx, db.Pool, baseline.Query{Last: o.Restrained.Last, First: o.Restrained.First, DOB: o.Restrained.DOB.String(), Limit: index.CandidateCap}); err != nil {
 			t.Fatal(err)
 		}
 		theirsDup = append(theirsDup, time.Since(start))

@@ -186,7 +186,7 @@ func TestQualityBaselineFEBRL(t *testing.T) {
 	}
 	duplicates := func(p ccpor.Person) ([]string, time.Duration) {
 		start := time.Now()
-		ms, err := ix.Duplicates(ctx, p, benchIssued, "", cfg)
+		ms, err := ix.Duplicates(ctx, &ccpor.Order{Restrained: p, IssuedOn: benchIssued}, cfg)
 		took := time.Since(start)
 		if err != nil {
 			t.Fatal(err)
