@@ -241,6 +241,7 @@ func TestCompareParties(t *testing.T) {
 	ana := person(t, "Ana Villanueva", "1993-12-02")
 	thin := person(t, "Daniel Ortiz", "")
 	full := person(t, "Daniel Ortiz", "1987-02-03")
+	hung, vy, son := person(t, "Hung Thanh Bui", ""), person(t, "Vy Bich Hoang", "1991-10-09"), person(t, "Bao Bui", "2016-04-11")
 	for _, tt := range []struct {
 		name       string
 		a, b       ccpor.Person
@@ -261,6 +262,11 @@ func TestCompareParties(t *testing.T) {
 		// With one, they stay too far apart for her to matter, and the
 		// parties are not compared at all.
 		{"brothers born apart", full, person(t, "Marco Ortiz", "1990-10-30"), []ccpor.Person{rosa}, []ccpor.Person{rosa}, Missing, "", nil},
+		// Mutual orders: he is restrained for her, she for him, and their
+		// son is protected by both. The son is no evidence that he is
+		// she: her order names him as another person.
+		{"mutual orders", hung, vy, []ccpor.Person{vy, son}, []ccpor.Person{hung, son}, Apart, "",
+			func(w float64) bool { return w < -5 }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := CompareRecords(Prepare(tt.a, on).WithParties(tt.pa), Prepare(tt.b, on).WithParties(tt.pb), cfg)

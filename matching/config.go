@@ -189,7 +189,9 @@ func StartTable() Table {
 	set(FieldState, .9, .4, .1, .6)
 	// Orders against one person often name the same protected person (a
 	// renewal, the criminal court's order beside the family court's);
-	// orders against two people almost never do.
-	set(FieldParty, .5, .001, .5, .999)
+	// orders against two people almost never do. An order naming both
+	// people as two is all but proof of two people: it happens to one
+	// person only through a clerk's error.
+	set(FieldParty, .5, .001, .49999, .998, .00001, .001)
 	return t
 }

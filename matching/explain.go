@@ -122,8 +122,11 @@ func explain(i int, c *comparison, a, b *Record) string {
 		// The person is not named: a minor's identity may be
 		// confidential (FC 6301.5), and the clerk knows whom the new
 		// order names.
-		if level == Shared {
+		switch level {
+		case Shared:
 			return "Both orders also name the same other person."
+		case Apart:
+			return "One order names both people, as two different people in it."
 		}
 		return "No one else named in one order is named in the other."
 	}
@@ -197,8 +200,8 @@ func explainBirth(level string, a, b *Record) string {
 }
 
 // explainHousemate says why an address shared by two people with no name
-// in common and a different sex was not counted.
-const explainHousemate = "Likely someone else living at the same address: no name in common and a different sex. The shared address was not counted as evidence."
+// in common, and a different sex or birth date, was not counted.
+const explainHousemate = "Likely someone else living at the same address: no name in common, and a different sex or birth date. The shared address was not counted as evidence."
 
 // explainRelative says why a pair sharing a family name looks like two
 // relatives.

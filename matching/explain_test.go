@@ -109,6 +109,19 @@ func TestHousemate(t *testing.T) {
 	if slices.ContainsFunc(r.Explanation, func(p Piece) bool { return p.Field == FieldRelative }) {
 		t.Errorf("housemate rule applied without a sex on record:\n%s", format(r))
 	}
+	// A mother and her small daughter, who bears her father's surname:
+	// one sex, but birth dates a generation apart.
+	mother := ccpor.Person{First: "Ana", Last: "Figueroa", DOB: ccpor.NewDate(1984, 12, 28), Sex: "F", Address: home}
+	daughter := ccpor.Person{First: "Dolores", Last: "Ramirez", DOB: ccpor.NewDate(2020, 12, 15), Sex: "F", Address: home}
+	if r := CompareRecords(Prepare(mother, on), Prepare(daughter, on), cfg); r.Level != "" || outcome(r, FieldRelative) != likelyHousemate {
+		t.Errorf("mother and daughter scored %.3f (%s), want below possible as housemates:\n%s", r.Score, r.Level, format(r))
+	}
+	// A husband and wife, her surname mistyped: relatives, not one person.
+	husband := ccpor.Person{First: "Timothy", Last: "O'Brien", DOB: ccpor.NewDate(1984, 8, 20), Sex: "M", Address: home}
+	wife := ccpor.Person{First: "Samantha", Middle: "Elizabeth", Last: "O'rBien", DOB: ccpor.NewDate(1989, 11, 30), Sex: "F", Address: home}
+	if r := CompareRecords(Prepare(husband, on), Prepare(wife, on), cfg); r.Level != "" || outcome(r, FieldRelative) != likelyRelative {
+		t.Errorf("husband and wife scored %.3f (%s), want below possible as relatives:\n%s", r.Score, r.Level, format(r))
+	}
 }
 
 // TestExplanationScripts: names outside the Latin alphabet are shown as

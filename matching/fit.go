@@ -43,7 +43,7 @@ func patternOf(a, b *Record, cfg *Config) pattern {
 	// The parties are compared for every pair, hopeless or not: their
 	// u-probabilities are learnt from random pairs.
 	c := comparePeople(a, b, cfg)
-	c.out[iParty] = compareParties(a, b, cfg)
+	c.out[iParty] = compareParties(a, b, cfg.sum(c.total(cfg)), cfg)
 	k := pattern{out: c.out}
 	if na, nb := c.names(a, b); len(na.given) > 1 && len(nb.given) > 1 {
 		// Had one side written only an initial, would it have agreed?

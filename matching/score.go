@@ -41,6 +41,7 @@ const (
 	Swapped   = "swapped"    // given and family names exchanged
 	OneSided  = "one_sided"  // a suffix on one record only
 	Shared    = "shared"     // another person is named in both orders
+	Apart     = "apart"      // one order names both people, as two
 )
 
 // fields lists the compared fields; index i of a comparison is fields[i].
@@ -90,7 +91,7 @@ var Levels = map[string][]string{
 	FieldCity:   {Exact, Similar, Different},
 	FieldZip:    {Exact, Typo, Different},
 	FieldState:  {Exact, Different},
-	FieldParty:  {Shared, Different},
+	FieldParty:  {Shared, Different, Apart},
 }
 
 // Record is a person prepared for comparison: names normalised, split and
@@ -178,9 +179,10 @@ type comparison struct {
 // leaves them out, which changes no level.
 func compareRecords(a, b *Record, cfg *Config) comparison {
 	c := comparePeople(a, b, cfg)
-	if len(a.parties) > 0 && len(b.parties) > 0 &&
-		cfg.levelOf(cfg.sum(c.total(cfg))+max(0, cfg.weight(iParty, Shared))) != "" {
-		c.out[iParty] = compareParties(a, b, cfg)
+	if len(a.parties) > 0 && len(b.parties) > 0 {
+		if w := cfg.sum(c.total(cfg)); cfg.levelOf(w+max(0, cfg.weight(iParty, Shared))) != "" {
+			c.out[iParty] = compareParties(a, b, w, cfg)
+		}
 	}
 	return c
 }
@@ -249,11 +251,26 @@ func comparePeople(a, b *Record, cfg *Config) comparison {
 // compareParties says whether one of the other people of a's order is one
 // of b's: Shared when a pair of them scores a match, Different when no
 // pair is even possible, and Missing when either order names nobody else
-// or the best pair is only possible. The parties themselves are compared
-// without parties, so this never recurses.
-func compareParties(a, b *Record, cfg *Config) string {
+// or the best pair is only possible. It is Apart when one record's person
+// is one of the other order's other people, at a match and more surely
+// than the two records are one person (w, their evidence without the
+// parties): that order names them as two people, as mutual orders do (he
+// restrained for her, she for him, their child protected by both). The
+// parties themselves are compared without parties, so this never
+// recurses.
+func compareParties(a, b *Record, w float64, cfg *Config) string {
 	if len(a.parties) == 0 || len(b.parties) == 0 {
 		return Missing
+	}
+	// When the two are a match without the parties, a record matching one
+	// of the other order's people too is ambiguous (a father and son of
+	// one name in one order), not proof of two people.
+	for _, pr := range [][2]*Record{{a, b}, {b, a}} {
+		for _, y := range pr[1].partyRecords() {
+			if v := bits(pr[0], y, cfg); v > w && cfg.levelOf(v) == LevelMatch && cfg.levelOf(w) != LevelMatch {
+				return Apart
+			}
+		}
 	}
 	level := Different
 	for _, x := range a.partyRecords() {
@@ -289,8 +306,16 @@ type relative struct {
 // generation or more apart) or twins (one birth date, two first names)
 // wherever they live.
 func relativeOf(c *comparison) (relative, bool) {
+	slip := false
 	switch c.out[iFamily] {
 	case Exact, Compound, Phonetic:
+	case Typo, Fuzzy:
+		// A family name with a slip in it is still the family's: a
+		// husband and wife at one address, her surname mistyped, are
+		// not one person. But a slip in the name and another first name
+		// with nothing else against it is how FEBRL 4 makes duplicates,
+		// so the slip asks for a second conflict.
+		slip = true
 	default:
 		return relative{}, false
 	}
@@ -348,6 +373,9 @@ func relativeOf(c *comparison) (relative, bool) {
 		// generation apart: siblings and twins have first names of their
 		// own, and a father and son are a generation apart, so a wrong
 		// birth date is the likelier story.
+		return r, false
+	}
+	if slip && len(r.why) < 2 {
 		return r, false
 	}
 	return r, len(r.why) > 0 && (r.household || generational)
@@ -425,15 +453,23 @@ func (c *comparison) adjustment(cfg *Config) (shared []int, outcome string) {
 }
 
 // housemate reports whether the pair shares an address and nothing else
-// of a person: no name in common and a different sex. That is a partner
-// or a lodger, and an address agreement (a street and a flat together,
-// 25 bits) outweighs the two names and the sex (14 bits). Different names
-// alone are not enough: FEBRL 4 replaces both names of some of its
-// duplicates, which then keep their address, birth date and sex; 21 of
-// its true pairs were lost when the rule asked for no more.
+// of a person: no name in common, and a different sex or birth dates that
+// disagree. That is a partner, a lodger, or a mother and the child who
+// bears his father's name, and an address agreement (a street and a flat
+// together, 33 bits) outweighs the two names, the sex and the birth date.
+// Different names alone are not enough: FEBRL 4 replaces both names of
+// some of its duplicates, which then keep their address, birth date and
+// sex; 21 of its true pairs were lost when the rule asked for no more.
 func housemate(c *comparison) bool {
 	s := c.out[iStreet]
-	return (s == Exact || s == Similar) && c.out[iGiven] == Different && c.out[iFamily] == Different && c.out[iSex] == Different
+	if !(s == Exact || s == Similar) || c.out[iGiven] != Different || c.out[iFamily] != Different {
+		return false
+	}
+	switch c.out[iBirth] {
+	case Different, Distant, FarOff:
+		return true
+	}
+	return c.out[iSex] == Different
 }
 
 // agrees reports whether a place level is an agreement.
