@@ -101,4 +101,14 @@
 // confidential. Parties are compared only when they could lift a pair to
 // possible; below it the score leaves them out. An officer's search has no
 // order, and its records no parties.
+//
+// An order that names both people as two (mutual orders: he restrained
+// for her, she for him, their child protected by both) keeps them apart
+// ("apart", about -7 bits, set by judgement, not fitted): without it the
+// child both orders protect would make the man and the woman one person.
+//
+// The county each order was issued in was tried as evidence the same way
+// (December 2026: same county +3.0 bits, different -1.8, fitted by EM)
+// and not kept: 10,000 generated orders went from F1 0.9759 to 0.9751,
+// and a father and son of one name went above match on it.
 package matching
