@@ -201,7 +201,7 @@ func explainBirth(level string, a, b *Record) string {
 
 // explainHousemate says why an address shared by two people with no name
 // in common, and a different sex or birth date, was not counted.
-const explainHousemate = "Likely someone else living at the same address: no name in common, and a different sex or birth date. The shared address was not counted as evidence."
+const explainHousemate = "Likely someone else living at the same address: no name in common, and a different sex or no birth date in common. The shared address was not counted as evidence."
 
 // explainRelative says why a pair sharing a family name looks like two
 // relatives.

@@ -116,6 +116,13 @@ func TestHousemate(t *testing.T) {
 	if r := CompareRecords(Prepare(mother, on), Prepare(daughter, on), cfg); r.Level != "" || outcome(r, FieldRelative) != likelyHousemate {
 		t.Errorf("mother and daughter scored %.3f (%s), want below possible as housemates:\n%s", r.Score, r.Level, format(r))
 	}
+	// A stepfather without a birth date on record and the boy: nothing
+	// but the address in common.
+	stepfather := ccpor.Person{First: "Juan", Middle: "Tolentino", Last: "Cruz", Sex: "M", Address: home}
+	boy := ccpor.Person{First: "Rodrigo", Middle: "Manalo", Last: "Villanueva", DOB: ccpor.NewDate(2021, 6, 9), Sex: "M", Address: home}
+	if r := CompareRecords(Prepare(stepfather, on), Prepare(boy, on), cfg); r.Level != "" || outcome(r, FieldRelative) != likelyHousemate {
+		t.Errorf("stepfather and boy scored %.3f (%s), want below possible as housemates:\n%s", r.Score, r.Level, format(r))
+	}
 	// A husband and wife, her surname mistyped: relatives, not one person.
 	husband := ccpor.Person{First: "Timothy", Last: "O'Brien", DOB: ccpor.NewDate(1984, 8, 20), Sex: "M", Address: home}
 	wife := ccpor.Person{First: "Samantha", Middle: "Elizabeth", Last: "O'rBien", DOB: ccpor.NewDate(1989, 11, 30), Sex: "F", Address: home}

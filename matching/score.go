@@ -252,10 +252,10 @@ func comparePeople(a, b *Record, cfg *Config) comparison {
 // of b's: Shared when a pair of them scores a match, Different when no
 // pair is even possible, and Missing when either order names nobody else
 // or the best pair is only possible. It is Apart when one record's person
-// is one of the other order's other people, at a match and more surely
-// than the two records are one person (w, their evidence without the
-// parties): that order names them as two people, as mutual orders do (he
-// restrained for her, she for him, their child protected by both). The
+// may be one of the other order's other people (possible or match), more
+// surely than the two records are one person (w, their evidence without
+// the parties): that order names them as two people, as mutual orders do
+// (he restrained for her, she for him, their child protected by both). The
 // parties themselves are compared without parties, so this never
 // recurses.
 func compareParties(a, b *Record, w float64, cfg *Config) string {
@@ -267,7 +267,7 @@ func compareParties(a, b *Record, w float64, cfg *Config) string {
 	// one name in one order), not proof of two people.
 	for _, pr := range [][2]*Record{{a, b}, {b, a}} {
 		for _, y := range pr[1].partyRecords() {
-			if v := bits(pr[0], y, cfg); v > w && cfg.levelOf(v) == LevelMatch && cfg.levelOf(w) != LevelMatch {
+			if v := bits(pr[0], y, cfg); v > w && cfg.levelOf(v) != "" && cfg.levelOf(w) != LevelMatch {
 				return Apart
 			}
 		}
@@ -453,20 +453,21 @@ func (c *comparison) adjustment(cfg *Config) (shared []int, outcome string) {
 }
 
 // housemate reports whether the pair shares an address and nothing else
-// of a person: no name in common, and a different sex or birth dates that
-// disagree. That is a partner, a lodger, or a mother and the child who
-// bears his father's name, and an address agreement (a street and a flat
-// together, 33 bits) outweighs the two names, the sex and the birth date.
-// Different names alone are not enough: FEBRL 4 replaces both names of
-// some of its duplicates, which then keep their address, birth date and
-// sex; 21 of its true pairs were lost when the rule asked for no more.
+// of a person: no name in common, and a different sex or no birth date
+// that agrees (they differ, or one is unknown). That is a partner, a
+// lodger, or a parent and the child who bears the other parent's name,
+// and an address agreement (a street and a flat together, 33 bits)
+// outweighs the two names, the sex and the birth date. Different names
+// alone are not enough: FEBRL 4 replaces both names of some of its
+// duplicates, which then keep their address, birth date and sex; 21 of
+// its true pairs were lost when the rule asked for no more.
 func housemate(c *comparison) bool {
 	s := c.out[iStreet]
 	if !(s == Exact || s == Similar) || c.out[iGiven] != Different || c.out[iFamily] != Different {
 		return false
 	}
 	switch c.out[iBirth] {
-	case Different, Distant, FarOff:
+	case Different, Distant, FarOff, Missing:
 		return true
 	}
 	return c.out[iSex] == Different
