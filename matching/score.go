@@ -251,20 +251,40 @@ func comparePeople(a, b *Record, cfg *Config) comparison {
 // compareParties says whether one of the other people of a's order is one
 // of b's: Shared when a pair of them scores a match, Different when no
 // pair is even possible, and Missing when either order names nobody else
-// or the best pair is only possible. It is Apart when one record's person
-// may be one of the other order's other people (possible or match), more
-// surely than the two records are one person (w, their evidence without
-// the parties): that order names them as two people, as mutual orders do
-// (he restrained for her, she for him, their child protected by both). The
+// or the best pair is only possible. A shared person becomes Apart when
+// one record's person may be one of the other order's other people
+// (possible or match), more surely than the two records are one person
+// (w, their evidence without the parties): that order names them as two
+// people, as mutual orders do (he restrained for her, she for him, their
+// child protected by both). The
 // parties themselves are compared without parties, so this never
 // recurses.
 func compareParties(a, b *Record, w float64, cfg *Config) string {
 	if len(a.parties) == 0 || len(b.parties) == 0 {
 		return Missing
 	}
-	// When the two are a match without the parties, a record matching one
-	// of the other order's people too is ambiguous (a father and son of
-	// one name in one order), not proof of two people.
+	level := Different
+pairs:
+	for _, x := range a.partyRecords() {
+		for _, y := range b.partyRecords() {
+			switch cfg.levelOf(bits(x, y, cfg)) {
+			case LevelMatch:
+				level = Shared
+				break pairs
+			case LevelPossible:
+				level = Missing
+			}
+		}
+	}
+	if level != Shared {
+		return level
+	}
+	// Apart is looked for only when a shared person would bring the two
+	// together: it is what it guards against, and each look is two more
+	// comparisons for every candidate of a duplicate check. When the two
+	// are a match without the parties, a record matching one of the other
+	// order's people too is ambiguous (a father and son of one name in one
+	// order), not proof of two people.
 	for _, pr := range [][2]*Record{{a, b}, {b, a}} {
 		for _, y := range pr[1].partyRecords() {
 			if v := bits(pr[0], y, cfg); v > w && cfg.levelOf(v) != "" && cfg.levelOf(w) != LevelMatch {
@@ -272,18 +292,7 @@ func compareParties(a, b *Record, w float64, cfg *Config) string {
 			}
 		}
 	}
-	level := Different
-	for _, x := range a.partyRecords() {
-		for _, y := range b.partyRecords() {
-			switch cfg.levelOf(bits(x, y, cfg)) {
-			case LevelMatch:
-				return Shared
-			case LevelPossible:
-				level = Missing
-			}
-		}
-	}
-	return level
+	return Shared
 }
 
 // generation is the gap between birth years, in years, beyond which two
