@@ -87,9 +87,11 @@ func persons(o *ccpor.Order) []Person {
 	return ps
 }
 
-// slim drops from a person what matching does not use.
+// slim drops from a person what matching does not use. Height and weight
+// it does use: an index without them scored namesakes of different build
+// as one person.
 func slim(p ccpor.Person) ccpor.Person {
-	p.HeightIn, p.WeightLb, p.Hair, p.Eyes = 0, 0, "", ""
+	p.Hair, p.Eyes = "", ""
 	return p
 }
 

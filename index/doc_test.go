@@ -1,12 +1,14 @@
 package index
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/matching"
 )
 
 // TestStoredDocRoundTrip fills every field of a stored document, through
@@ -81,5 +83,37 @@ func fill(v reflect.Value, n *int) {
 				fill(v.Field(i), n)
 			}
 		}
+	}
+}
+
+// TestStoredPersonScoresAsEntered checks that the people a search reads
+// back from the index are scored as the order entered them: every field
+// the scorer weighs must survive slim. Height and weight once did not,
+// and namesakes of different build were scored as one person.
+func TestStoredPersonScoresAsEntered(t *testing.T) {
+	p := ccpor.Person{
+		First: "Darnell", Middle: "Antonio", Last: "Barnes", Suffix: "Jr",
+		DOB: ccpor.NewDate(1996, time.October, 11), Sex: "M", Race: "B",
+		HeightIn: 70, WeightLb: 195, Hair: "BLK", Eyes: "BRO",
+		Address:     &ccpor.Address{Line1: "12532 Elm Way", City: "Torrance", State: "CA", Zip: "90501"},
+		Identifiers: &ccpor.Identifiers{DL: "D1234567", CII: "A12345678"},
+	}
+	o := &ccpor.Order{ID: "o1", Type: ccpor.OrderDV, County: "Los Angeles", IssuedOn: ccpor.NewDate(2025, time.June, 3), Restrained: p}
+	ix := tempIndex(t)
+	if err := ix.Apply([]*ccpor.Order{o}, nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := ix.Candidates(context.Background(), p, o.IssuedOn, Filter{}, CandidateCap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || len(hits[0].Persons) != 1 {
+		t.Fatalf("hits %+v, want the one order with its one person", hits)
+	}
+	cfg := matching.DefaultConfig()
+	want := matching.Compare(p, p, cfg).Explanation
+	got := matching.Compare(p, hits[0].Persons[0].Person, cfg).Explanation
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the stored person scores otherwise than the entered one:\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -34,7 +34,7 @@ var layoutKey = []byte("ccpor.layout")
 // need not force every node to rebuild: the dob and dob_sorted fields were
 // dropped (2026-12-07) because the d: and ds: keys always held the same
 // terms, and an older generation still has those keys.
-const Layout = "2026-12-07c: name keys of scripts whose marks are vowels (Devanagari) keep them; Hebrew and Arabic points are dropped (matching.Fold)"
+const Layout = "2026-12-08: the stored people keep height and weight (matching weighs them)"
 
 // currentLink names the generation in use inside the index directory. A
 // rebuild writes a new generation beside it and replaces the link with a
