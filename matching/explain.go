@@ -46,7 +46,12 @@ func explain(i int, c *comparison, a, b *Record) string {
 	}
 	switch i {
 	case iGiven:
-		g := pair(title(strings.Join(na.Given, " ")), title(strings.Join(nb.Given, " ")))
+		ga, gb := na.Given, nb.Given
+		if c.out[iMiddle] != Missing && len(ga) > 0 && len(gb) > 0 {
+			// The middle names have a sentence of their own.
+			ga, gb = ga[:1], gb[:1]
+		}
+		g := pair(title(strings.Join(ga, " ")), title(strings.Join(gb, " ")))
 		return map[string]string{
 			Exact:     "First names match " + g + ".",
 			Nickname:  "First names are nickname forms of one name " + g + ".",
