@@ -126,6 +126,12 @@ func compareFamily(a, b *preparedName) string {
 	}
 	for _, t := range a.core {
 		if slices.Contains(b.core, t) {
+			// One slip in the whole double surname (Matinez Chavez ~
+			// Martinez Chavez) is the same surname; a part of its own
+			// is another parent's.
+			if typo(a.joined, b.joined) {
+				return Typo
+			}
 			return Different
 		}
 	}
