@@ -198,6 +198,15 @@ func TestCompareRelatives(t *testing.T) {
 			t.Errorf("same person with a %s: level %q (score %.3f), want match\n%v", tt.name, r.Level, r.Score, r.Explanation)
 		}
 	}
+	// The son entered once with his suffix and an age, once without it
+	// and with his birth date: the age puts them in one generation, so
+	// the suffix on one side alone is a dropped suffix, not his father.
+	son := at(person(t, "Daniel Ortiz", ""), "Jr")
+	son.Age = 37 // on 2024-06-01; born 1987
+	on := ccpor.NewDate(2024, 6, 1)
+	if r := CompareRecords(Prepare(son, on), Prepare(at(person(t, "Daniel Ortiz", "1987-02-03"), ""), on), cfg); r.Level != LevelMatch {
+		t.Errorf("Jr with an age against his birth date without the suffix: level %q (score %.3f), want match\n%v", r.Level, r.Score, r.Explanation)
+	}
 }
 
 func TestCompareMiddle(t *testing.T) {

@@ -346,9 +346,10 @@ func relativeOf(c *comparison) (relative, bool) {
 		r.why = append(r.why, "suffix")
 	case OneSided:
 		// "John Smith Jr" and "John Smith" at one address are a son and
-		// his father unless the birth dates say they are one man.
+		// his father unless the birth dates put them in one generation
+		// (an age estimate that fits the other's birth date does).
 		switch c.out[iBirth] {
-		case Exact, DaySwap, Typo, YearOff, SameYr:
+		case Exact, DaySwap, Typo, YearOff, SameYr, AgeBand, Partial, Month, Within, YearSlip:
 		default:
 			if r.household {
 				r.why = append(r.why, "suffix")
