@@ -268,12 +268,18 @@ func TestCompareParties(t *testing.T) {
 			func(w float64) bool { return w > 5 }},
 		{"different protected person", thin, full, []ccpor.Person{maria}, []ccpor.Person{ana}, Different, "",
 			func(w float64) bool { return w < 0 }},
-		// Without a birth date to tell them apart, she brings the
-		// brothers up to possible, never to match.
-		{"brothers and their mother", full, person(t, "Marco Ortiz", ""), []ccpor.Person{rosa}, []ccpor.Person{rosa}, Shared, LevelPossible, nil},
+		// Without a birth date, the first names tell the brothers apart:
+		// two men of one family each restrained from their mother are
+		// relatives, and she is no evidence that they are one man.
+		{"brothers and their mother", full, person(t, "Marco Ortiz", ""), []ccpor.Person{rosa}, []ccpor.Person{rosa}, Shared, "", nil},
 		// With one, they stay too far apart for her to matter, and the
 		// parties are not compared at all.
 		{"brothers born apart", full, person(t, "Marco Ortiz", "1990-10-30"), []ccpor.Person{rosa}, []ccpor.Person{rosa}, Missing, "", nil},
+		// Sisters with no home on record, each restrained from their
+		// mother, a height and a race group alike: she is no evidence
+		// that they are one woman, any more than a shared home would be.
+		{"sisters and their mother", sister(t, "Nhung Vu", "1987-10-10", "A", 63), sister(t, "Tuyet Vu", "1991-10-19", "V", 66),
+			[]ccpor.Person{rosa}, []ccpor.Person{rosa}, Shared, "", nil},
 		// Mutual orders: he is restrained for her, she for him, and their
 		// son is protected by both. The son is no evidence that he is
 		// she: her order names him as another person.
@@ -295,4 +301,11 @@ func TestCompareParties(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sister is a woman of the given race code and height.
+func sister(t *testing.T, name, dob, race string, height int) ccpor.Person {
+	p := person(t, name, dob)
+	p.Sex, p.Race, p.HeightIn = "F", race, height
+	return p
 }

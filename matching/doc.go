@@ -65,9 +65,10 @@
 //
 // Fellegi-Sunter treats fields as independent, but a father and son,
 // siblings or twins share a family name and often an address. When a pair
-// shares the family name and either the address or a generational sign
-// (Jr against Sr, birth years 15 or more apart, one birth date with two
-// first names), and conflicts on first name, middle name, birth date,
+// shares the family name and either the address, another person both
+// orders name (two sisters each restrained from their mother), or a
+// generational sign (Jr against Sr, birth years 15 or more apart, one
+// birth date with two first names), and conflicts on first name, middle name, birth date,
 // suffix, sex, an identifier or height, the positive weight of the shared
 // name and address is withdrawn and the explanation says "Likely a
 // relative". A birth date alone under one first name, less than a

@@ -388,7 +388,10 @@ func relativeOf(c *comparison) (relative, bool) {
 	if slip && len(r.why) < 2 {
 		return r, false
 	}
-	return r, len(r.why) > 0 && (r.household || generational)
+	// Two orders for the same other person are one family's circle, as a
+	// shared home is: two sisters each restrained from their mother.
+	circle := c.out[iParty] == Shared
+	return r, len(r.why) > 0 && (r.household || generational || circle)
 }
 
 // sameFirst reports whether a first-name outcome says one name, however
