@@ -173,11 +173,13 @@ func TestCompareRelatives(t *testing.T) {
 	}{
 		{"father and son, Jr and Sr", at(person(t, "Daniel Ortiz", "1961-07-14"), "Sr"), at(person(t, "Daniel Ortiz", "1987-02-03"), "Jr")},
 		{"father and son, suffix only on the son", at(person(t, "Daniel Ortiz", "1961-07-14"), ""), at(person(t, "Daniel Ortiz", "1987-02-03"), "Jr")},
+		{"father and son born on one birthday, suffix only on the son", at(person(t, "Daniel Ortiz", "1961-07-14"), ""), at(person(t, "Daniel Ortiz", "1987-07-14"), "Jr")},
 		{"Jr and Sr without birth dates", at(person(t, "Daniel Ortiz", ""), "Sr"), at(person(t, "Daniel Ortiz", ""), "Jr")},
 		{"brothers", at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Marco Ortiz", "1990-10-30"), "")},
 		{"twins", at(person(t, "Daniel Ortiz", "1987-02-03"), ""), at(person(t, "Marco Ortiz", "1987-02-03"), "")},
 		{"twins with names alike", at(person(t, "Ortiz, Daniel Jose", "1987-02-03"), ""), at(person(t, "Ortiz, David Luis", "1987-02-03"), "")},
 		{"father and son of one name, no suffix", at(person(t, "Daniel Ortiz", "1961-07-14"), ""), at(person(t, "Daniel Ortiz", "1987-02-03"), "")},
+		{"father and son of one name and birthday, no suffix", at(person(t, "Daniel Ortiz", "1961-07-14"), ""), at(person(t, "Daniel Ortiz", "1987-07-14"), "")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := Compare(tt.a, tt.b, cfg)

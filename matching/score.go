@@ -335,7 +335,9 @@ func relativeOf(c *comparison) (relative, bool) {
 	if c.out[iGiven] == Different {
 		r.why = append(r.why, "first name")
 	}
-	if b := c.out[iBirth]; b == Different || b == Distant || b == FarOff {
+	// One day and month in years a generation apart is a son born on his
+	// father's birthday, not one date half mis-keyed.
+	if b := c.out[iBirth]; b == Different || b == Distant || b == FarOff || (b == Partial && c.gap >= generation) {
 		r.why = append(r.why, "birth date")
 		if c.gap >= generation {
 			r.gap = c.gap
@@ -348,8 +350,9 @@ func relativeOf(c *comparison) (relative, bool) {
 		// "John Smith Jr" and "John Smith" at one address are a son and
 		// his father unless the birth dates put them in one generation
 		// (an age estimate that fits the other's birth date does).
-		switch c.out[iBirth] {
-		case Exact, DaySwap, Typo, YearOff, SameYr, AgeBand, Partial, Month, Within, YearSlip:
+		switch b := c.out[iBirth]; {
+		case b == Exact, b == DaySwap, b == Typo, b == YearOff, b == SameYr, b == AgeBand, b == Month, b == Within, b == YearSlip:
+		case b == Partial && c.gap < generation:
 		default:
 			if r.household {
 				r.why = append(r.why, "suffix")
