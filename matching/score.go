@@ -308,12 +308,12 @@ type relative struct {
 }
 
 // relativeOf decides whether the pair looks like relatives: a shared family
-// name with a shared address and any conflict (first name, middle name,
-// birth date, suffix, sex, an identifier, height) but a birth date alone
-// under one first name, or a shared family name with a
-// conflict that marks a generation (Jr against Sr, birth years a
-// generation or more apart) or twins (one birth date, two first names)
-// wherever they live.
+// name with a shared address, or with another person both orders name,
+// and any conflict (first name, middle name, birth date, suffix, sex, an
+// identifier, height) but a birth date alone under one first name, or a
+// shared family name with a conflict that marks a generation (Jr against
+// Sr, birth years a generation or more apart) or twins (one birth date,
+// two first names) wherever they live.
 func relativeOf(c *comparison) (relative, bool) {
 	slip := false
 	switch c.out[iFamily] {
