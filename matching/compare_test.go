@@ -64,6 +64,10 @@ func TestCompareNames(t *testing.T) {
 		{"Guadalupe Flores", "Lupe Flores", Nickname, Exact},
 		{"Humberto Vega", "Beto Vega", Nickname, Exact},
 		{"Hakob Petrosyan", "Hagop Petrosyan", Nickname, Exact},
+		// a nickname against a slip in the full name (Miguel, Dolores)
+		{"Migyel Mendoza", "Mike Mendoza", NickSlip, Exact},
+		{"Lola Ortega", "Dolres Ortega", NickSlip, Exact},
+		{"Daniela Smith", "Danny Smith", Different, Exact}, // a feminine form, not a slip of Daniel
 		// compound surnames and particles
 		{"García López, María", "Maria Lopez", Exact, Compound},
 		{"García López, María", "María García", Exact, Compound},

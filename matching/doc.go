@@ -20,7 +20,13 @@
 // Each field is compared to one discrete outcome level (see Levels): names
 // as exact, nickname, phonetic, typo, fuzzy, initial, middle, compound or
 // different, with the given and family names also tried the other way
-// round and against aliases; middle names, when both records give one, as
+// round and against aliases (a first name the nickname tables do not know,
+// one slip from one they do, against a nickname of that one is
+// nickname_slip: Migyel and Mike. Two changes at once, its weight of
+// about one bit is set by judgement in StartTable, not fitted; what it
+// mostly does is keep such names from counting as different, and so from
+// reading as twins. A letter added or dropped at the end is no slip:
+// Daniela is not a misspelt Daniel); middle names, when both records give one, as
 // exact, alike, an initial or different; birth dates as exact, day/month swapped, one
 // digit or two neighbouring digits wrong, a year off, two parts of three,
 // within a month, within a year, one year digit wrong with the day of the

@@ -55,6 +55,7 @@ func explain(i int, c *comparison, a, b *Record) string {
 		return map[string]string{
 			Exact:     "First names match " + g + ".",
 			Nickname:  "First names are nickname forms of one name " + g + ".",
+			NickSlip:  "One first name is a nickname of a name the other looks like a misspelling of " + g + ".",
 			Phonetic:  "First names sound alike " + g + ".",
 			Typo:      "First names differ by a spelling slip " + g + ".",
 			Fuzzy:     "First names are spelt alike " + g + ".",

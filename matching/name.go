@@ -11,8 +11,11 @@ import (
 // Outcome levels of the name comparators. Each field's comparator returns
 // exactly one level; the scorer turns it into a weight.
 const (
-	Exact     = "exact"     // the same after normalisation
-	Nickname  = "nickname"  // given names share a canonical form (Bob ~ Robert)
+	Exact    = "exact"    // the same after normalisation
+	Nickname = "nickname" // given names share a canonical form (Bob ~ Robert)
+	// NickSlip is a nickname against a misspelling of its full name
+	// (Mike ~ Migyel, a slip of Miguel): two common changes at once.
+	NickSlip  = "nickname_slip"
 	Phonetic  = "phonetic"  // sound alike (Jon ~ John, Smyth ~ Smith)
 	Typo      = "typo"      // a spelling slip or two (Micheal ~ Michael)
 	Initial   = "initial"   // an initial against a name starting with it
@@ -34,9 +37,22 @@ type preparedName struct {
 	givenAll  string   // all given names run together ("maryann")
 	givenPhon codes    // phonetic codes of the first given name
 	givenRest []string // middle names
+	// slipOf holds the names the nickname tables know that the first
+	// given name, unknown to them, is one slip from (Migyel: miguel).
+	slipOf []string
 }
 
 func prepareName(n Name) preparedName {
+	p := prepareNameOnly(n)
+	p.slipOf = slipsOf(p.given)
+	return p
+}
+
+// prepareNameOnly is prepareName without the misspelt-nickname lookup,
+// for names as they might have been entered in each other's boxes: a
+// swap, a slip and a nickname at once is too far a reach to pay for on
+// every record.
+func prepareNameOnly(n Name) preparedName {
 	p := preparedName{Name: n, core: n.Core(), joined: n.Joined()}
 	p.famParts = slices.Clone(p.core)
 	if len(n.Family) > 1 {
@@ -59,7 +75,7 @@ func prepareName(n Name) preparedName {
 // swapped returns the name with given and family names exchanged, for
 // records where the two were entered in each other's boxes.
 func (p preparedName) swapped() preparedName {
-	return prepareName(Name{Given: p.core, Family: p.Given, Suffix: p.Suffix})
+	return prepareNameOnly(Name{Given: p.core, Family: p.Given, Suffix: p.Suffix})
 }
 
 // compareGiven compares first given names, falling back on middle names.
@@ -104,6 +120,9 @@ func compareGiven(a, b *preparedName) string {
 		if len(m) > 1 && m == y {
 			return Middle
 		}
+	}
+	if nicknameSlip(a, y) || nicknameSlip(b, x) {
+		return NickSlip
 	}
 	return Different
 }

@@ -54,6 +54,86 @@ func loadNicknames(files ...string) map[string][]string {
 	return m
 }
 
+// slips maps each one-letter deletion of a name the nickname tables know
+// (and the name itself) to the names it came from: a name one edit from
+// a known one shares a key with it (a symmetric-deletion index), so the
+// known names a misspelling may stand for are found without a scan.
+var slips = loadSlips(nicknames)
+
+func loadSlips(known map[string][]string) map[string][]string {
+	m := map[string][]string{}
+	for k := range known {
+		if len(k) < minSlip {
+			continue
+		}
+		for _, d := range deletions(k) {
+			if !slices.Contains(m[d], k) {
+				m[d] = append(m[d], k)
+			}
+		}
+	}
+	return m
+}
+
+// minSlip is the shortest name read as a misspelling of a known one: in
+// shorter names one edit makes another name (Ana, Ina).
+const minSlip = 5
+
+// deletions returns s and every string one byte shorter than s.
+func deletions(s string) []string {
+	out := []string{s}
+	for i := range len(s) {
+		out = append(out, s[:i]+s[i+1:])
+	}
+	return out
+}
+
+// slipsOf returns the names the nickname tables know that x, a name they
+// do not, is one slip from (Migyel: miguel). A name the tables know is
+// taken as written: Mika is Mika, not a slip of Mike.
+func slipsOf(x string) []string {
+	if len(x) < minSlip || nicknames[x] != nil {
+		return nil
+	}
+	var out []string
+	add := func(known []string) {
+		for _, n := range known {
+			if typo(x, n) && !endings(x, n) && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	add(slips[x])
+	// The deletions are looked up from one buffer: a map index by
+	// string(bytes) does not allocate.
+	var buf [32]byte
+	if len(x) > len(buf)+1 {
+		return out
+	}
+	for i := range len(x) {
+		add(slips[string(append(append(buf[:0], x[:i]...), x[i+1:]...))])
+	}
+	return out
+}
+
+// endings reports whether x and n differ only by a letter at the end:
+// that is how names make their feminine and other forms (Daniel,
+// Daniela, Daniele), not how they are misspelt.
+func endings(x, n string) bool {
+	return len(x) == len(n)+1 && strings.HasPrefix(x, n) || len(n) == len(x)+1 && strings.HasPrefix(n, x)
+}
+
+// nicknameSlip reports whether a's first given name is a slip of a name
+// that y is a nickname form of (Migyel, a slip of Miguel, against Mike).
+func nicknameSlip(a *preparedName, y string) bool {
+	for _, n := range a.slipOf {
+		if nicknameEquivalent(n, y) {
+			return true
+		}
+	}
+	return false
+}
+
 // CanonicalGiven returns the canonical given names that name stands for,
 // sorted: "Bob" → robert; "Al" → alan, albert, alexander, alfred, allen,
 // alvin; "Chuy" → jesus. A canonical name returns itself (plus any name it

@@ -75,7 +75,7 @@ const (
 // Levels lists, for each field, the outcome levels its comparator can
 // return apart from Missing, which always weighs zero.
 var Levels = map[string][]string{
-	FieldGiven:  {Exact, Nickname, Phonetic, Typo, Fuzzy, Initial, Middle, Different},
+	FieldGiven:  {Exact, Nickname, Phonetic, Typo, Fuzzy, Initial, Middle, NickSlip, Different},
 	FieldMiddle: {Exact, Similar, Initial, Different},
 	FieldFamily: {Exact, Compound, Phonetic, Typo, Fuzzy, Different},
 	FieldOrder:  {AsEntered, Swapped},
@@ -401,7 +401,7 @@ func relativeOf(c *comparison) (relative, bool) {
 // written.
 func sameFirst(level string) bool {
 	switch level {
-	case Exact, Nickname, Phonetic, Typo, Fuzzy:
+	case Exact, Nickname, Phonetic, Typo, Fuzzy, NickSlip:
 		return true
 	}
 	return false
