@@ -147,9 +147,8 @@ func KeysAt(p ccpor.Person, asOf ccpor.Date) []string {
 				add(KeyName, k)
 			}
 			if len(t) >= 4 {
-				add(KeyDelete, t)
-				for i := range len(t) {
-					add(KeyDelete, t[:i]+t[i+1:])
+				for _, d := range deletions(t) {
+					add(KeyDelete, d)
 				}
 			}
 		}

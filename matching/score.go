@@ -348,15 +348,9 @@ func relativeOf(c *comparison) (relative, bool) {
 		r.why = append(r.why, "suffix")
 	case OneSided:
 		// "John Smith Jr" and "John Smith" at one address are a son and
-		// his father unless the birth dates put them in one generation
-		// (an age estimate that fits the other's birth date does).
-		switch b := c.out[iBirth]; {
-		case b == Exact, b == DaySwap, b == Typo, b == YearOff, b == SameYr, b == AgeBand, b == Month, b == Within, b == YearSlip:
-		case b == Partial && c.gap < generation:
-		default:
-			if r.household {
-				r.why = append(r.why, "suffix")
-			}
+		// his father unless the birth dates put them in one generation.
+		if r.household && !oneGeneration(c) {
+			r.why = append(r.why, "suffix")
 		}
 	}
 	if c.out[iSex] == Different {
@@ -395,6 +389,21 @@ func relativeOf(c *comparison) (relative, bool) {
 	// shared home is: two sisters each restrained from their mother.
 	circle := c.out[iParty] == Shared
 	return r, len(r.why) > 0 && (r.household || generational || circle)
+}
+
+// oneGeneration reports whether the birth evidence puts the two within a
+// generation of each other: dates alike or near, or an age or a birth
+// year that fits the other's date. Two parts of three agreeing do only
+// when the years are less than a generation apart (a son is born on his
+// father's birthday as often as on any other day).
+func oneGeneration(c *comparison) bool {
+	switch c.out[iBirth] {
+	case Exact, DaySwap, Typo, YearOff, SameYr, AgeBand, Month, Within, YearSlip:
+		return true
+	case Partial:
+		return c.gap < generation
+	}
+	return false
 }
 
 // sameFirst reports whether a first-name outcome says one name, however
