@@ -142,7 +142,7 @@ func (c *Config) weight(i int, level string) float64 {
 
 func (c *Config) priorBits() float64 {
 	p := min(max(c.Prior, 1e-12), 1-1e-12)
-	return math.Log2(p / (1 - p))
+	return logit(p)
 }
 
 // StartTable returns the starting m- and u-probabilities: where EM starts,

@@ -81,8 +81,19 @@
 // generation off, is not such a conflict: no relative looks like that, a
 // mis-keyed date does.
 // Such pairs land below match; on FEBRL 4, whose generator makes about 8%
-// of its true pairs look exactly like this, the rule costs about four
-// points of recall (Config.IgnoreRelatives measures it).
+// of its true pairs look exactly like this, the rule costs about eight
+// points of recall at match (Config.IgnoreRelatives measures it).
+//
+// The rule is a judgement, so it never hides a match: a pair that would
+// be one without it, and differs in one thing only (a first name, a birth
+// date, the sex, an identifier, a height; not Jr against Sr, which is
+// written to tell two men apart), is held at the bottom of possible, where
+// a clerk sees it with its sentence. Only verdicts hold (CompareRecords,
+// Assess): the weight the orders' other people and the conflict check are
+// decided with keeps the whole adjustment. On FEBRL 4 the duplicates a
+// clerk is shown rise from 91.7% to 99.1%; on the generated orders 9 of
+// the 39 pairs so held are one person, about three times the share
+// among the other pairs shown as possible.
 //
 // Likewise two people at one address with no name in common and a
 // different sex are housemates, not one person: the address's weight (up

@@ -211,6 +211,9 @@ const explainHousemate = "Likely someone else living at the same address: no nam
 
 // explainRelative says why a pair sharing a family name looks like two
 // relatives.
+// explainHeld follows explainRelative when hold keeps the pair possible.
+const explainHeld = "That is their one difference, and a keying slip would look the same, so they are shown as possible, for a person to check, not as one person."
+
 func explainRelative(c *comparison, a, b *Record) string {
 	r, _ := relativeOf(c)
 	var parts []string
