@@ -77,7 +77,10 @@ type conflictScenario struct {
 	includeExpired bool
 	// related lists every existing order that must be found at the match
 	// level, with its role; any other order found at the match level fails.
-	related    map[int]string
+	related map[int]string
+	// possible, when set, lists every existing order that must be shown
+	// only as possibly involving the same people.
+	possible   []int
 	follows    []int
 	conflicts  []wantConflict
 	precedence []wantPrecedence
@@ -341,6 +344,15 @@ func conflictScenarios() []conflictScenario {
 		includeExpired: true,
 		related:        map[int]string{1: "restrained", 2: "restrained"},
 		follows:        []int{1, 2},
+	}, {
+		// His twin brother at his home: one first name apart, which is also
+		// what a first name keyed wrong looks like. The judge sees the
+		// order as possible, as the clerk's duplicate check shows it, and
+		// no conflict is drawn from it.
+		name:     "a twin at the same home is shown as possible, not as him",
+		existing: []*ccpor.Order{dv(1, "25FL000950", "2025-06-01", with(marcus, func(p *ccpor.Person) { p.First, p.Middle = "Mario", "" }), []ccpor.Party{adult(priya, "dating")}, noContact)},
+		proposed: dv(0, "26FL000100", today, marcus, elenaOnly, noContact),
+		possible: []int{1},
 	}}
 }
 
@@ -429,6 +441,18 @@ func TestConflictScenarios(t *testing.T) {
 				}
 				if r.Follows {
 					follows = append(follows, name(r.OrderID))
+				}
+			}
+			if sc.possible != nil {
+				var possible []int
+				for _, r := range res.Related {
+					if r.Level != "match" && r.Role == "possible" {
+						possible = append(possible, name(r.OrderID))
+					}
+				}
+				slices.Sort(possible)
+				if fmt.Sprint(possible) != fmt.Sprint(sc.possible) {
+					t.Errorf("possible = %v, want %v\n%s", possible, sc.possible, got)
 				}
 			}
 			want := sc.related

@@ -115,11 +115,11 @@ func Linked(probe, recs []*Record, state Config) bool {
 func Resembles(probe *Record, recs []*Record, state Config) (related, maybe bool) {
 	circle := state.WithPopulation(CirclePopulation)
 	for _, r := range recs {
-		w := weigh(probe, r, &state)
-		if state.levelOf(w+state.priorBits()) != "" {
+		e := weigh(probe, r, &state)
+		if e.level(&state) != "" {
 			return true, true
 		}
-		if circle.levelOf(w+circle.priorBits()) == LevelMatch {
+		if e.level(&circle) == LevelMatch {
 			maybe = true
 		}
 	}
@@ -133,22 +133,21 @@ func Resembles(probe *Record, recs []*Record, state Config) (related, maybe bool
 func pairUp(probe, recs []*Record, state *Config) (best []int, cfg Config) {
 	circle := state.WithPopulation(CirclePopulation)
 	best = make([]int, len(recs))
-	evidence := make([]float64, len(recs))
+	found := make([]evidence, len(recs))
 	for e, r := range recs {
-		best[e], evidence[e] = -1, math.Inf(-1)
+		best[e], found[e] = -1, evidence{w: math.Inf(-1), full: math.Inf(-1)}
 		for p, q := range probe {
-			if w := weigh(q, r, state); w > evidence[e] {
-				best[e], evidence[e] = p, w
+			if ev := weigh(q, r, state); ev.w > found[e].w {
+				best[e], found[e] = p, ev
 			}
 		}
 	}
-	level := func(c *Config, w float64) string { return c.levelOf(w + c.priorBits()) }
 	anchored, matched := false, []int{}
-	for e, w := range evidence {
-		if level(state, w) == LevelMatch {
+	for e, ev := range found {
+		if ev.level(state) == LevelMatch {
 			anchored = true
 		}
-		if level(&circle, w) == LevelMatch && !slices.Contains(matched, best[e]) {
+		if ev.level(&circle) == LevelMatch && !slices.Contains(matched, best[e]) {
 			matched = append(matched, best[e])
 		}
 	}
@@ -157,8 +156,8 @@ func pairUp(probe, recs []*Record, state *Config) (best []int, cfg Config) {
 		cfg = circle
 	}
 	linked := false
-	for e, w := range evidence {
-		if level(&cfg, w) == "" {
+	for e, ev := range found {
+		if ev.level(&cfg) == "" {
 			best[e] = -1
 		} else {
 			linked = true
@@ -170,15 +169,37 @@ func pairUp(probe, recs []*Record, state *Config) (best []int, cfg Config) {
 	return best, cfg
 }
 
-// weigh is the evidence in bits that a and b are one person, prior
-// excluded, without an explanation.
-func weigh(a, b *Record, cfg *Config) float64 {
+// evidence is what weigh finds: the bits that two records are one person,
+// prior excluded, and so that the level can be decided under any prior,
+// the bits without the relative adjustment when hold may keep the pair in
+// sight (full equals w otherwise).
+type evidence struct{ w, full float64 }
+
+// weigh is the evidence that a and b are one person, without an
+// explanation.
+func weigh(a, b *Record, cfg *Config) evidence {
 	c := compareRecords(a, b, cfg)
-	per, w := c.total(cfg)
+	per, rel := c.total(cfg)
+	var w float64
 	for _, x := range per {
 		w += x
 	}
-	return w
+	e := evidence{w: w + rel, full: w + rel}
+	if cfg.holdable(&c, rel) {
+		e.full = w
+	}
+	return e
+}
+
+// level is the level of the evidence under cfg's prior, as CompareRecords
+// gives it: a pair the relative rule takes from match for one conflict is
+// held at possible (see hold).
+func (e evidence) level(cfg *Config) string {
+	l := cfg.levelOf(e.w + cfg.priorBits())
+	if l == "" && cfg.levelOf(e.full+cfg.priorBits()) == LevelMatch {
+		return LevelPossible
+	}
+	return l
 }
 
 // levelOf is the level of a total weight (prior included).

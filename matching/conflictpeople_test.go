@@ -1,9 +1,12 @@
 package matching
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccpor/ccpor"
+	"github.com/ccpor/ccpor/fixtures"
 )
 
 // TestBenchHousehold: a conflict check links people across orders with
@@ -44,4 +47,46 @@ func TestBenchHousehold(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWeighIsCompare: the conflict check decides who is linked from weigh's
+// evidence, under the state's prior or an order's circle, and explains the
+// links with CompareRecords. The two must give one level, held relatives
+// included, or a judge would see a person the duplicate check hides (or
+// lose one it shows).
+func TestWeighIsCompare(t *testing.T) {
+	g := fixtures.New(5, time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
+	var recs []*Record
+	for range 150 {
+		o, _ := g.Next()
+		recs = append(recs, Prepare(o.Restrained, o.IssuedOn))
+		// Each person's twin: another first name, all else alike, which
+		// the relative rule holds at possible when it would be a match.
+		twin := o.Restrained
+		twin.First, twin.Middle, twin.Aliases = "Zebulon", "", nil
+		recs = append(recs, Prepare(twin, o.IssuedOn))
+	}
+	state := DefaultConfig().WithPopulation(1_000_000)
+	held := 0
+	levels := map[string]int{}
+	for _, cfg := range []Config{state, state.WithPopulation(CirclePopulation)} {
+		for i, a := range recs {
+			for _, b := range recs[:i] {
+				want := CompareRecords(a, b, cfg)
+				if got := weigh(a, b, &cfg).level(&cfg); got != want.Level {
+					t.Fatalf("%s / %s: weigh says %q, CompareRecords %q (%.3f)\n%s", a.Person.FullName(), b.Person.FullName(), got, want.Level, want.Score, format(want))
+				}
+				levels[want.Level]++
+				for _, p := range want.Explanation {
+					if strings.HasSuffix(p.Text, explainHeld) {
+						held++
+					}
+				}
+			}
+		}
+	}
+	if held == 0 || levels[LevelMatch] == 0 || levels[LevelPossible] == 0 {
+		t.Fatalf("held %d, levels %v: the test compares too little", held, levels)
+	}
+	t.Logf("held %d, levels %v", held, levels)
 }

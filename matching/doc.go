@@ -88,9 +88,11 @@
 // be one without it, and differs in one thing only (a first name, a birth
 // date, the sex, an identifier, a height; not Jr against Sr, which is
 // written to tell two men apart), is held at the bottom of possible, where
-// a clerk sees it with its sentence. Only verdicts hold (CompareRecords,
-// Assess): the weight the orders' other people and the conflict check are
-// decided with keeps the whole adjustment. On FEBRL 4 the duplicates a
+// a clerk sees it with its sentence, and a judge's conflict check shows
+// its order as possibly involving the same person. Only verdicts hold:
+// the weight with which the orders' other people are compared keeps the
+// whole adjustment, so a held pair is never evidence that two other
+// people are one. On FEBRL 4 the duplicates a
 // clerk is shown rise from 91.7% to 99.1%; on the generated orders 9 of
 // the 39 pairs so held are one person, about three times the share
 // among the other pairs shown as possible.

@@ -576,16 +576,12 @@ func CompareRecords(a, b *Record, cfg Config) Result {
 // against Sr), or Jr against Sr alone, are a relative and keep the whole
 // adjustment.
 //
-// Only verdicts hold: bits, with which the orders' other people and the
-// conflict check's people are weighed, keeps the whole adjustment. The
-// hold is there for a person to look, not evidence about anyone else.
+// Only verdicts hold: bits, with which the orders' other people are
+// weighed, keeps the whole adjustment. The hold is there for a person to
+// look, not evidence about anyone else. The conflict check's links hold
+// the same way (evidence.level), so a judge sees what a clerk sees.
 func (cfg *Config) hold(c *comparison, per [numFields]float64, rel float64) float64 {
-	if rel >= 0 || cfg.IgnoreRelatives {
-		return rel
-	}
-	if r, ok := relativeOf(c); !ok || len(r.why) != 1 || r.why[0] == "suffix" {
-		// Jr against Sr is written to tell two men apart, not keyed
-		// by accident.
+	if !cfg.holdable(c, rel) {
 		return rel
 	}
 	full := cfg.sum(per, 0)
@@ -595,6 +591,18 @@ func (cfg *Config) hold(c *comparison, per [numFields]float64, rel float64) floa
 	// A hair above the threshold, so that rounding never drops the
 	// pair below it.
 	return max(rel, logit(cfg.Possible)+1e-9-full)
+}
+
+// holdable reports whether the relative adjustment rel of c is one that
+// hold keeps in sight, whatever the prior: the relative rule's, for one
+// conflict that is not Jr against Sr (written to tell two men apart, not
+// keyed by accident).
+func (cfg *Config) holdable(c *comparison, rel float64) bool {
+	if rel >= 0 || cfg.IgnoreRelatives {
+		return false
+	}
+	r, ok := relativeOf(c)
+	return ok && len(r.why) == 1 && r.why[0] != "suffix"
 }
 
 // logit is the inverse of posterior: the log2 odds of probability p.
