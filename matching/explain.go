@@ -209,11 +209,11 @@ func explainBirth(level string, a, b *Record) string {
 // in common, and a different sex or birth date, was not counted.
 const explainHousemate = "Likely someone else living at the same address: no name in common, and a different sex or no birth date in common. The shared address was not counted as evidence."
 
-// explainRelative says why a pair sharing a family name looks like two
-// relatives.
 // explainHeld follows explainRelative when hold keeps the pair possible.
 const explainHeld = "That is their one difference, and a keying slip would look the same, so they are shown as possible, for a person to check, not as one person."
 
+// explainRelative says why a pair sharing a family name looks like two
+// relatives.
 func explainRelative(c *comparison, a, b *Record) string {
 	r, _ := relativeOf(c)
 	var parts []string

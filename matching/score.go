@@ -567,14 +567,14 @@ func CompareRecords(a, b *Record, cfg Config) Result {
 // hold returns the relative adjustment as a verdict applies it. The
 // relative rule is a judgement, not a certainty: one conflict against
 // everything else agreeing is what a first name or a birth date keyed
-// wrong looks like too (FEBRL 4 makes 360 of its duplicates that way; in
-// the generated orders 9 of the 39 pairs so held are one person, against
-// 7% of the pairs otherwise shown as possible). So a pair the rule takes
-// from match for one conflict alone is held at the bottom of possible,
-// where a clerk sees it with its sentence, never below it where nobody
-// does. Two conflicts (a first name and the sex; a birth date and Jr
-// against Sr), or Jr against Sr alone, are a relative and keep the whole
-// adjustment.
+// wrong looks like too (FEBRL 4 makes about 370 of its duplicates that
+// way; in the generated orders 9 of the 39 pairs so held are one person,
+// against 7% of the pairs otherwise shown as possible). So a pair the
+// rule takes from match for one conflict alone is held at the bottom of
+// possible, where a clerk sees it with its sentence, never below it where
+// nobody does. Two conflicts (a first name and the sex; a birth date and
+// Jr against Sr), or Jr against Sr alone, are a relative and keep the
+// whole adjustment.
 //
 // Only verdicts hold: bits, with which the orders' other people are
 // weighed, keeps the whole adjustment. The hold is there for a person to
