@@ -267,7 +267,7 @@ func TestQualityFake1000(t *testing.T) {
 	for _, n := range clusters {
 		q.truePairs += n * (n - 1) / 2
 	}
-	predicted := map[[2]string]bool{}
+	predicted, shown := map[[2]string]bool{}, map[[2]string]bool{}
 	found := map[[2]string]bool{}
 	for _, r := range recs {
 		hits, err := ix.Candidates(ctx, r.p, benchIssued, Filter{}, CandidateCap)
@@ -280,12 +280,15 @@ func TestQualityFake1000(t *testing.T) {
 			}
 		}
 		for _, m := range scoreRestrained(&ccpor.Order{ID: r.id, Restrained: r.p, IssuedOn: benchIssued}, hits, ix.Calibrate(cfg)) {
+			if truthOf[m.OrderID] == r.truth {
+				shown[pairOf(r.id, m.OrderID)] = true
+			}
 			if m.Result.Level == matching.LevelMatch {
 				predicted[pairOf(r.id, m.OrderID)] = true
 			}
 		}
 	}
-	q.truthInCands, q.predicted = len(found), len(predicted)
+	q.truthInCands, q.predicted, q.shown = len(found), len(predicted), len(shown)
 	for pr := range predicted {
 		if truthOf[pr[0]] == truthOf[pr[1]] {
 			q.truePositives++
