@@ -150,6 +150,25 @@ func TestCheckDuplicates(t *testing.T) {
 		}
 	}
 
+	// His twin brother, or his order with the first name keyed wrong:
+	// the clerk is shown it as possible, with the reason, not told it is
+	// him and not left without it.
+	twin := strings.NewReplacer(`"first": "Roberto"`, `"first": "Ernesto"`, "25FL001234", "26FL000002").Replace(validOrder)
+	resp, got = ts.do(ccpor.RoleClerk, "POST", "/api/v1/checks/duplicates", []byte(twin))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, got)
+	}
+	a = candidatesAnswer{}
+	if err := json.Unmarshal(got, &a); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Candidates) != 1 || a.Candidates[0].OrderID != created.ID || a.Candidates[0].Level != matching.LevelPossible ||
+		!slices.ContainsFunc(a.Candidates[0].Explanation, func(p matching.Piece) bool {
+			return p.Field == matching.FieldRelative && strings.Contains(p.Text, "shown as possible")
+		}) {
+		t.Errorf("the twin is not shown as possible with the relative rule's reason: %s", got)
+	}
+
 	resp, got = ts.do(ccpor.RoleOfficer, "POST", "/api/v1/checks/duplicates", []byte(variant))
 	mustProblem(t, resp, got, http.StatusForbidden)
 }
