@@ -195,11 +195,7 @@ func weigh(a, b *Record, cfg *Config) evidence {
 // gives it: a pair the relative rule takes from match for one conflict is
 // held at possible (see hold).
 func (e evidence) level(cfg *Config) string {
-	l := cfg.levelOf(e.w + cfg.priorBits())
-	if l == "" && cfg.levelOf(e.full+cfg.priorBits()) == LevelMatch {
-		return LevelPossible
-	}
-	return l
+	return cfg.levelOf(cfg.held(e.w+cfg.priorBits(), e.full+cfg.priorBits()))
 }
 
 // levelOf is the level of a total weight (prior included).

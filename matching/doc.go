@@ -92,10 +92,10 @@
 // its order as possibly involving the same person. Only verdicts hold:
 // the weight with which the orders' other people are compared keeps the
 // whole adjustment, so a held pair is never evidence that two other
-// people are one. On FEBRL 4 the duplicates a
-// clerk is shown rise from 91.7% to 99.1%; on the generated orders 9 of
-// the 39 pairs so held are one person, about three times the share
-// among the other pairs shown as possible.
+// people are one. On FEBRL 4 the duplicates a clerk is shown rise from
+// 91.7% to 99.1%; on the generated orders 9 of the 39 pairs so held are
+// one person, about three times the share among the other pairs shown as
+// possible.
 //
 // Likewise two people at one address with no name in common and a
 // different sex are housemates, not one person: the address's weight (up

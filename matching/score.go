@@ -585,12 +585,22 @@ func (cfg *Config) hold(c *comparison, per [numFields]float64, rel float64) floa
 		return rel
 	}
 	full := cfg.sum(per, 0)
-	if posterior(full) < cfg.Match {
-		return rel
+	if w := cfg.held(full+rel, full); w != full+rel {
+		return w - full
 	}
-	// A hair above the threshold, so that rounding never drops the
-	// pair below it.
-	return max(rel, logit(cfg.Possible)+1e-9-full)
+	return rel
+}
+
+// held is the rule of hold on total weights (prior included): w with the
+// relative adjustment, full without it (equal when it is not holdable).
+// A pair that full makes a match is lifted to possible, a hair above the
+// threshold so that rounding never drops it below. CompareRecords (through
+// hold) and the conflict check (evidence.level) both decide here.
+func (cfg *Config) held(w, full float64) float64 {
+	if full > w && posterior(full) >= cfg.Match {
+		return max(w, logit(cfg.Possible)+1e-9)
+	}
+	return w
 }
 
 // holdable reports whether the relative adjustment rel of c is one that
